@@ -1,0 +1,496 @@
+"""Rule conditions → durable_rules' JSON ruleset form. Pure data: this module never imports durable.
+
+The condition language (docs/rulebook-format.md) is parsed into a small tree, negations are pushed
+down to the tests (durable has no general `not`), and the tree is emitted as durable JSON. Every sharp
+edge of durable_rules 2.0.28 that a rule could hit is refused or worked around here:
+
+* every condition starts with the anchor test `_m == 1`, so no rule is made only of `$nex`, no `$and`
+  is ever empty, and an equality test always comes first;
+* `contains` words are escaped for durable's Lua-like regex; `matches` patterns are validated against
+  the documented dialect before durable sees them (durable accepts some broken patterns silently);
+* literals of one field must share one type (durable compares mixed types as text); floats that JSON
+  would write with a bare exponent are refused (durable rejects `1e-05`);
+* rules are packed into as many rulesets as needed so that no ruleset exceeds durable's limits
+  (4096 rules, 512 distinct tests under one node, 64 range tests matching one fact).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from .errors import Diagnostic, Location, suggest
+
+ANCHOR = "_m"
+STAGES = ("classify", "assign", "route")
+COMMON_FIELDS = {
+    "title": "str", "category": "str", "level": "str", "district": "str", "source": "str",
+    "approved_by": "str", "approved_by.role": "str", "approved_by.jurisdiction": "str",
+}
+ROUTE_FIELDS = {
+    "status": "str", "lead": "str", "lead.role": "str", "lead.kind": "str", "lead.enforcement": "str",
+    "lead.jurisdiction": "str", "candidate_count": "num",
+}
+# fields that name a nested object in the fact: a test on the bare name tests its id
+_OBJECT_FIELDS = {"approved_by": "approved_by.id", "lead": "lead.id"}
+TESTS = ("in", "not", "exists", "gt", "gte", "lt", "lte", "contains", "contains_any", "matches")
+COMBINATORS = ("any", "all", "not")
+_RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+_NEGATE_RANGE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
+_REGEX_SPECIALS = set("%.*+?[](){}|")
+_CLASSES = set("dawlu")
+_FACT_NAME = re.compile(r"^facts\.[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
+MAX_TEXT_BYTES = 60_000          # durable compares strings ≥ 64 KiB on len mod 65536 bytes
+LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
+LIMIT_CHILDREN = 500             # durable: create_ruleset hangs at the 513th distinct test under a node
+LIMIT_RANGE = 60                 # durable: error 303 above 64 range/exists tests matching one fact
+_MAX_PATHS = 256                 # cap on the $or expansion used for the limits above
+
+
+def fields_for(stage: str) -> dict[str, str]:
+    return {**COMMON_FIELDS, **ROUTE_FIELDS} if stage == "route" else dict(COMMON_FIELDS)
+
+
+# ------------------------------------------------------------------ condition tree
+@dataclass(frozen=True)
+class Test:
+    path: str      # durable path, e.g. "category", "facts.crime", "lead.id"
+    op: str        # eq | neq | gt | gte | lt | lte | exists | nexists | mt
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Any_:
+    items: tuple
+
+
+class ConditionError(Exception):
+    def __init__(self, code: str, message: str, where: tuple, suggestion: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.where, self.suggestion = code, message, where, suggestion
+
+
+def escape_word(word: str) -> str:
+    """A literal word as a durable regex fragment (only these characters need `%`)."""
+    return "".join("%" + ch if ch in _REGEX_SPECIALS else ch for ch in word)
+
+
+def check_pattern(pattern: str) -> Optional[tuple[int, str]]:
+    """Validate a `matches` pattern against the documented dialect; (0-based column, problem) or None."""
+    pos = 0
+    n = len(pattern)
+    depth = 0
+    can_repeat = False
+    if not pattern:
+        return 0, "模式为空"
+    while pos < n:
+        ch = pattern[pos]
+        if ch == "\\":
+            return pos, "不允许反斜杠；特殊字符前请用 %"
+        if ch == "%":
+            if pos + 1 >= n:
+                return pos, "% 后缺少字符"
+            nxt = pattern[pos + 1]
+            if nxt not in _REGEX_SPECIALS and nxt not in _CLASSES:
+                return pos, f"'%{nxt}' 不是可用的转义或字符类（可用 %d %a %w %l %u 及 %. %* 等）"
+            pos += 2
+            can_repeat = True
+            continue
+        if ch == "[":
+            end = pos + 1
+            if end < n and pattern[end] == "^":
+                end += 1
+            start = end
+            while end < n and pattern[end] != "]":
+                if pattern[end] == "%":
+                    if end + 1 >= n or (pattern[end + 1] not in _REGEX_SPECIALS and pattern[end + 1] not in _CLASSES):
+                        return end, "字符集中 % 后只能跟特殊字符或 d a w l u"
+                    end += 2
+                    continue
+                if pattern[end] == "\\":
+                    return end, "不允许反斜杠"
+                if pattern[end] == "-" and end > start and end + 1 < n and pattern[end + 1] != "]":
+                    low, high = pattern[end - 1], pattern[end + 1]
+                    if not (low.isascii() and high.isascii()) or low > high:
+                        return end, "字符范围只能是 ASCII 且由小到大（如 a-z、0-9）"
+                end += 1
+            if end >= n:
+                return pos, "字符集缺少 ]"
+            if end == start:
+                return pos, "字符集为空"
+            pos = end + 1
+            can_repeat = True
+            continue
+        if ch == "(":
+            if pos + 1 < n and pattern[pos + 1] == ")":
+                return pos, "空的分组 ()"
+            depth += 1
+            can_repeat = False
+            pos += 1
+            continue
+        if ch == ")":
+            if depth == 0:
+                return pos, "多余的 )"
+            depth -= 1
+            can_repeat = True
+            pos += 1
+            continue
+        if ch == "|":
+            can_repeat = False
+            pos += 1
+            continue
+        if ch in "*+?":
+            if not can_repeat:
+                return pos, f"'{ch}' 前面没有可重复的内容"
+            can_repeat = False
+            pos += 1
+            continue
+        if ch == "{":
+            match = re.match(r"\{(\d+)(,(\d+))?\}", pattern[pos:])
+            if not match or not can_repeat:
+                return pos, "重复次数应写作 {n} 或 {n,m}，且前面要有可重复的内容"
+            low, high = int(match.group(1)), match.group(3)
+            if high is not None and int(high) < low:
+                return pos, "{n,m} 中 m 不能小于 n"
+            can_repeat = False
+            pos += match.end()
+            continue
+        if ch in "}]":
+            return pos, f"多余的 '{ch}'（作为普通字符请写 %{ch}）"
+        can_repeat = True
+        pos += 1
+    if depth:
+        return n - 1, "缺少 )"
+    return None
+
+
+class ConditionParser:
+    """Parses one rule's `when` into a tree, recording the kinds of literals per field."""
+
+    def __init__(self, stage: str):
+        self.fields = fields_for(stage)
+        self.kinds: dict[str, str] = {}   # field → "str" | "num" | "bool" (as used by literals)
+
+    def parse(self, when: dict) -> All:
+        return self._mapping(when, ())
+
+    def _mapping(self, mapping, where) -> All:
+        if not isinstance(mapping, dict):
+            raise ConditionError("E105", "条件必须是映射（字段: 判断）", where)
+        if not mapping:
+            raise ConditionError("E304", "条件为空", where, "删除空条件，或写出至少一个字段。")
+        items = []
+        for key, value in mapping.items():
+            here = where + (key,)
+            if key in ("any", "all"):
+                if not isinstance(value, list) or not value:
+                    raise ConditionError("E304", f"'{key}' 需要至少含一项的列表", here)
+                parts = tuple(self._mapping(v, here + (i,)) for i, v in enumerate(value))
+                items.append(Any_(parts) if key == "any" else All(parts))
+            elif key == "not":
+                items.append(negate(self._mapping(value, here), here))
+            else:
+                items.append(self._field(str(key), value, here))
+        return All(tuple(items))
+
+    def _field(self, name: str, test, where):
+        kind = self.fields.get(name)
+        if kind is None and not _FACT_NAME.match(name):
+            allowed = [*self.fields, "facts.<名称>"]
+            raise ConditionError("E202", f"未知字段 '{name}'", where, suggest(name, allowed, "字段"))
+        path = _OBJECT_FIELDS.get(name, name)
+        return self._test(name, path, kind, test, where)
+
+    def _literal(self, name, kind, value, where, what="值"):
+        if isinstance(value, bool):
+            got = "bool"
+        elif isinstance(value, (int, float)):
+            got = "num"
+            if isinstance(value, float) and (math.isnan(value) or math.isinf(value) or
+                                             ("e" in repr(value) and "." not in repr(value))):
+                raise ConditionError("E309", f"数值 {value!r} 无法交给 durable_rules（写成普通小数）", where)
+        elif isinstance(value, str):
+            got = "str"
+            if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+                raise ConditionError("E309", "文字过长（超过 60000 字节）", where)
+        else:
+            raise ConditionError("E105", f"{what}必须是文字、数字或 true/false，得到 {type(value).__name__}", where,
+                                 "要判断字段是否存在请用 {exists: true}。")
+        expected = kind or self.kinds.get(name)
+        if expected and expected != got:
+            raise ConditionError("E306", f"字段 '{name}' 的值类型应为 {_KIND_ZH[expected]}，这里是 {_KIND_ZH[got]}", where,
+                                 "同一字段在全部规则中只能用一种类型的值。")
+        self.kinds[name] = got
+        return value
+
+    def _test(self, name, path, kind, test, where):
+        if not isinstance(test, dict):
+            return Test(path, "eq", self._literal(name, kind, test, where))
+        if len(test) != 1:
+            raise ConditionError("E105", "每个判断只能有一个运算，如 {in: [...]}；多个条件请用 all:", where)
+        (op, arg), = test.items()
+        here = where + (op,)
+        if op not in TESTS:
+            raise ConditionError("E203", f"未知的判断 '{op}'", here, suggest(op, TESTS, "判断"))
+        if op == "in":
+            if not isinstance(arg, list) or not arg:
+                raise ConditionError("E304", "'in' 需要至少含一个值的列表", here)
+            values = [self._literal(name, kind, v, here + (i,)) for i, v in enumerate(arg)]
+            return Any_(tuple(Test(path, "eq", v) for v in dict.fromkeys(values)))
+        if op == "not":
+            return negate(self._test(name, path, kind, arg, here), here)
+        if op == "exists":
+            if not isinstance(arg, bool):
+                raise ConditionError("E105", "'exists' 的值必须是 true 或 false", here)
+            return Test(path, "exists" if arg else "nexists")
+        if op in _RANGE:
+            if isinstance(arg, bool) or not isinstance(arg, (int, float)):
+                raise ConditionError("E105", f"'{op}' 需要一个数字", here)
+            self._literal(name, kind, arg, here)
+            return Test(path, op, arg)
+        words = [arg] if op in ("contains", "matches") else arg
+        if op == "contains_any" and (not isinstance(arg, list) or not arg):
+            raise ConditionError("E304", "'contains_any' 需要至少含一个词的列表", here)
+        for i, word in enumerate(words):
+            spot = here + (i,) if op == "contains_any" else here
+            if not isinstance(word, str) or not word:
+                raise ConditionError("E105", f"'{op}' 需要非空文字", spot)
+            self._literal(name, kind, word, spot)
+            if op != "matches" and "\\" in word:
+                raise ConditionError("E303", "词语中不能含反斜杠", spot)
+        if op == "matches":
+            problem = check_pattern(arg)
+            if problem:
+                column, message = problem
+                raise ConditionError("E303", f"模式 '{arg}' 第 {column + 1} 个字符处：{message}", here,
+                                     "模式语法见 docs/rulebook-format.md；普通词语请用 contains。")
+            return Test(path, "mt", arg)
+        alternatives = "|".join(escape_word(w) for w in dict.fromkeys(words))
+        inner = alternatives if len(words) == 1 else f"({alternatives})"
+        return Test(path, "mt", f".*{inner}.*")
+
+
+_KIND_ZH = {"str": "文字", "num": "数字", "bool": "是非(true/false)"}
+_NEGATE_EQ = {"eq": "neq", "neq": "eq", "exists": "nexists", "nexists": "exists"}
+
+
+def negate(node, where):
+    """not(node), pushed down to the tests. Missing fields stay false under `not` (three-valued logic)."""
+    if isinstance(node, All):
+        return Any_(tuple(negate(n, where) for n in node.items))
+    if isinstance(node, Any_):
+        return All(tuple(negate(n, where) for n in node.items))
+    if node.op in _NEGATE_EQ:
+        return Test(node.path, _NEGATE_EQ[node.op], node.value)
+    if node.op in _NEGATE_RANGE:
+        return Test(node.path, _NEGATE_RANGE[node.op], node.value)
+    raise ConditionError("E305", "不支持对 contains / contains_any / matches 取反", where,
+                         "改用正面的条件，或用优先级和 overrides 表达例外。")
+
+
+# ------------------------------------------------------------------ emitting durable JSON
+def _emit(node) -> dict:
+    if isinstance(node, Test):
+        if node.op == "eq":
+            return {node.path: node.value}
+        if node.op == "neq":
+            return {"$neq": {node.path: node.value}}
+        if node.op == "exists":
+            return {"$ex": {node.path: 1}}
+        if node.op == "nexists":
+            return {"$nex": {node.path: 1}}
+        if node.op == "mt":
+            return {"$mt": {node.path: node.value}}
+        return {_RANGE[node.op]: {node.path: node.value}}
+    parts = [_emit(n) for n in _flatten(node)]
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(node, Any_):
+        return {"$or": parts}
+    return {"$and": _equality_first(parts)}
+
+
+def _flatten(node):
+    """Merge nested groups of the same kind: all(all(a, b), c) → all(a, b, c)."""
+    for item in node.items:
+        if type(item) is type(node):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _equality_first(parts: list[dict]) -> list[dict]:
+    return sorted(parts, key=lambda p: 0 if not next(iter(p)).startswith("$") else 1)
+
+
+def emit_condition(tree: All) -> dict:
+    """The durable condition for a rule: the anchor first, then the rule's own tests."""
+    body = [_emit(n) for n in _flatten(tree)] if tree.items else []
+    return {"$and": [{ANCHOR: 1}, *_equality_first(body)]}
+
+
+def _paths(node) -> list[list[str]]:
+    """The sequences of tests durable builds for a condition ($or expanded), for limit counting."""
+    if isinstance(node, Test):
+        return [[json.dumps(_emit(node), sort_keys=True, ensure_ascii=False)]]
+    if isinstance(node, Any_):
+        result = []
+        for item in node.items:
+            result.extend(_paths(item))
+        return result[:_MAX_PATHS]
+    result = [[]]
+    for item in node.items:
+        result = [a + b for a in result for b in _paths(item)][:_MAX_PATHS]
+    return result
+
+
+def _range_tests(node) -> int:
+    if isinstance(node, Test):
+        return 1 if node.op in ("gt", "gte", "lt", "lte", "exists", "nexists") else 0
+    return sum(_range_tests(n) for n in node.items)
+
+
+# ------------------------------------------------------------------ compiling rule sets
+@dataclass
+class CompiledRule:
+    name: str                 # durable rule name (r0, r1, … in rulebook order)
+    rule: Any                 # the rulebook's Rule
+    condition: dict           # durable JSON condition (without the `m` wrapper)
+    paths: list[list[str]] = field(repr=False, default_factory=list)
+    range_tests: int = 0
+
+
+@dataclass
+class CompiledStage:
+    stage: str
+    rules: dict[str, CompiledRule]          # durable rule name → compiled rule
+    rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
+
+
+@dataclass
+class Compiled:
+    stages: dict[str, CompiledStage]
+    field_kinds: dict[str, str]             # fact field → "str" | "num" | "bool"
+
+    def definitions(self) -> dict[str, dict]:
+        """Every ruleset as {name: definition}, names stable: classify0, assign0, assign1, …"""
+        out = {}
+        for stage in STAGES:
+            for i, ruleset in enumerate(self.stages[stage].rulesets):
+                out[f"{stage}{i}"] = ruleset
+        return out
+
+
+def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Compiled, list[Diagnostic]]:
+    """Compile every rule's `when`. `locate(rule, path_in_when)` gives a Location for diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    kinds: dict[str, str] = {}
+    kind_where: dict[str, tuple] = {}
+    by_stage: dict[str, list[CompiledRule]] = {s: [] for s in STAGES}
+    for index, rule in enumerate(rules):
+        parser = ConditionParser(rule.stage)
+        parser.kinds = dict(kinds)
+        try:
+            tree = parser.parse(rule.when) if rule.when is not None else All(())
+        except ConditionError as exc:
+            diagnostics.append(Diagnostic(exc.code, exc.message, locate(rule, exc.where), rule.id, exc.suggestion))
+            continue
+        for name, kind in parser.kinds.items():
+            if name not in kinds:
+                kinds[name] = kind
+                kind_where[name] = rule.id
+        range_tests = _range_tests(tree)
+        if range_tests > LIMIT_RANGE:
+            diagnostics.append(Diagnostic("E310", f"一条规则中范围/存在判断过多（{range_tests} 个，上限 {LIMIT_RANGE}）",
+                                          locate(rule, ()), rule.id, "拆分为几条规则。"))
+            continue
+        compiled = CompiledRule(f"r{index}", rule, emit_condition(tree), _paths(tree), range_tests)
+        by_stage[rule.stage].append(compiled)
+    stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s])) for s in STAGES}
+    return Compiled(stages, kinds), diagnostics
+
+
+def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
+    """Put rules into as few rulesets as durable's limits allow, keeping rulebook order."""
+    rulesets: list[dict[str, dict]] = []
+    current: dict[str, dict] = {}
+    children: dict[tuple, set] = {}
+    range_total = 0
+    for rule in compiled:
+        additions: dict[tuple, set] = {}
+        for path in rule.paths:
+            for depth, test in enumerate(path):
+                prefix = tuple(path[:depth])
+                if test not in children.get(prefix, ()):
+                    additions.setdefault(prefix, set()).add(test)
+        too_wide = any(len(children.get(p, ())) + len(a) > LIMIT_CHILDREN for p, a in additions.items())
+        if current and (too_wide or len(current) >= LIMIT_RULES or range_total + rule.range_tests > LIMIT_RANGE):
+            rulesets.append(current)
+            current, children, range_total = {}, {}, 0
+            additions = {}
+            for path in rule.paths:
+                for depth, test in enumerate(path):
+                    additions.setdefault(tuple(path[:depth]), set()).add(test)
+        for prefix, tests in additions.items():
+            children.setdefault(prefix, set()).update(tests)
+        range_total += rule.range_tests
+        current[rule.name] = {"all": [{"m": rule.condition}]}
+    if current or not rulesets:
+        rulesets.append(current)
+    return [r for r in rulesets if r]
+
+
+# ------------------------------------------------------------------ facts
+class FactError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "真", "对"}
+_FALSE = {"false", "no", "n", "0", "否", "假", "不是"}
+
+
+def shape_value(name: str, value, kind: Optional[str]):
+    """Convert one fact value to the type the rules compare it with, or refuse it clearly."""
+    if value is None:
+        return None
+    if kind == "num":
+        if isinstance(value, bool):
+            raise FactError(name, f"应为数字，得到 {value!r}")
+        if isinstance(value, str):
+            try:
+                value = float(value.strip()) if any(c in value for c in ".eE") else int(value.strip())
+            except ValueError:
+                raise FactError(name, f"应为数字，得到 '{value}'") from None
+    elif kind == "bool":
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise FactError(name, f"应为 true/false（是/否），得到 '{value}'")
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if not isinstance(value, bool):
+            raise FactError(name, f"应为 true/false（是/否），得到 {value!r}")
+    elif kind == "str" and not isinstance(value, str):
+        value = json.dumps(value) if isinstance(value, bool) else str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise FactError(name, "数值无效")
+        if "e" in repr(value) and "." not in repr(value):
+            # JSON would write it as 1e-05, which durable rejects; no lossless rewrite exists
+            raise FactError(name, f"数值 {value!r} 超出可比较的范围（绝对值需在 0.0001 到 1e16 之间，或为 0）；"
+                                  "请换算单位后再填")
+    if isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise FactError(name, f"文字过长（{len(value.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）")
+    return value

@@ -1,0 +1,133 @@
+"""Resolution → Chinese (or English) text. Returns strings; never prints.
+
+`explanation_text` is the short paragraph stored on every Resolution; `explain_lines` is the longer
+rendering of `ecorules explain`: which rules fired, their citations, why the winner won and why each
+other candidate lost. Both read only the Resolution and the rulebook, so text and JSON cannot disagree.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+_STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
+              "invalid": "事项无效"}
+_STATUS_EN = {"resolved": "lead found", "conflict": "conflicting leads", "unassigned": "no lead",
+              "invalid": "invalid matter"}
+
+
+def _names(departments) -> str:
+    return "、".join(d.short_name for d in departments)
+
+
+def _category(resolution, rulebook) -> str:
+    if not resolution.category:
+        return "未分类"
+    spec = rulebook.categories.get(resolution.category)
+    return f"{spec.name}（{resolution.category}）" if spec else resolution.category
+
+
+def _rule_cite(resolution, rule_id: str) -> str:
+    return next((b.cite for b in resolution.basis if b.rule == rule_id), "")
+
+
+def explanation_text(resolution, rulebook, notes: Optional[list] = None) -> str:
+    """One Chinese paragraph: the decision, its citation, then escalation, transfers, obligations."""
+    parts = []
+    category = _category(resolution, rulebook)
+    adopted = [b for b in resolution.basis if b.stage == "assign" and b.outcome == "采用"]
+    if resolution.status == "resolved" and resolution.lead:
+        cites = "；".join(dict.fromkeys(b.cite for b in adopted))
+        parts.append(f"事项类别：{category}。由{resolution.lead.short_name}牵头，依据{cites}"
+                     f"（规则 {'、'.join(b.rule for b in adopted)}）。")
+        if resolution.assist:
+            parts.append(f"配合部门：{_names(resolution.assist)}。")
+    elif resolution.status == "conflict":
+        tied = [b for b in resolution.basis if b.stage == "assign" and b.outcome.endswith("（冲突）")]
+        detail = "；".join(f"规则 {b.rule} 依据{b.cite}" for b in tied)
+        parts.append(f"事项类别：{category}。同一优先级的规则指定了不同的牵头部门（{_names(resolution.candidates)}），"
+                     f"不作猜测：{detail}。")
+    else:
+        parts.append(f"事项类别：{category}。没有适用的分工规则，尚未明确牵头部门。")
+    for note in notes or []:
+        parts.append(note + "。")
+    escalation = resolution.escalation
+    if escalation:
+        text = f"依据{escalation.cite}，上报{_names(escalation.to)}"
+        if escalation.proposer:
+            text += f"，由{escalation.proposer.short_name}"
+            text += f"会同{_names(escalation.consult)}" if escalation.consult else ""
+            text += "提出意见"
+        if escalation.steps:
+            text += "：" + "；".join(escalation.steps)
+        parts.append(text + "。")
+    for transfer in resolution.transfers:
+        parts.append(f"移交{transfer.to.short_name}：{transfer.reason}（依据{transfer.cite}）。")
+    for item in resolution.obligations:
+        text = f"义务：{item.what}"
+        if item.due:
+            text += f"，期限 {item.due}"
+        if item.to:
+            text += f"，报送{_names(item.to)}"
+        if item.copy_to:
+            text += f"，抄送{_names(item.copy_to)}"
+        parts.append(text + f"（依据{item.cite}）。")
+    return "".join(parts)
+
+
+def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str] = None) -> list[str]:
+    """The readable rendering of one resolution, line by line."""
+    zh = lang == "zh"
+    lines = [f"事项 {resolution.id}：{_STATUS_ZH[resolution.status]}" if zh else
+             f"Matter {resolution.id}: {_STATUS_EN[resolution.status]}"]
+    if resolution.status == "invalid":
+        lines.append(("错误：" if zh else "Error: ") + resolution.error.message)
+        return lines
+    level = {"municipal": "市级", "district": "区级"}.get(resolution.level, "")
+    lines.append((f"层级：{level}（{resolution.jurisdiction}），判断日期：{resolution.as_of}" if zh else
+                  f"Level: {resolution.level} ({resolution.jurisdiction}), as of {resolution.as_of}"))
+    if resolution.lead:
+        lines.append(("牵头部门：" if zh else "Lead: ") + f"{resolution.lead.name}（{resolution.lead.id}）")
+    if resolution.assist:
+        lines.append(("配合部门：" if zh else "Assisting: ") + "、".join(d.name for d in resolution.assist))
+    if resolution.candidates:
+        lines.append(("候选牵头部门：" if zh else "Candidates: ") + "、".join(d.name for d in resolution.candidates))
+    lines.append("适用的规则：" if zh else "Rules that fired:")
+    rules = rulebook.rules_by_id
+    for basis in resolution.basis:
+        rule = rules.get(basis.rule)
+        priority = f"，优先级 {rule.priority}" if rule else ""
+        provenance = f"，来源可靠性 {basis.provenance}" if basis.provenance else ""
+        lines.append(f"  - [{basis.stage}] {basis.rule}（{rule.title if rule else ''}）"
+                     f"{priority}{provenance}：{basis.outcome}")
+        lines.append(f"    依据：{basis.cite}；{basis.file}:{basis.line}")
+        if rule and rule.note:
+            lines.append(f"    说明：{rule.note}")
+    lines.append(("结论：" if zh else "Summary: ") + resolution.explanation)
+    if why_not:
+        lines.extend(why_not_lines(resolution, rulebook, why_not))
+    return lines
+
+
+def why_not_lines(resolution, rulebook, reference: str) -> list[str]:
+    """Why is `reference` not the lead? Answered from the basis, never by re-evaluating."""
+    org = rulebook.org
+    jurisdiction = resolution.jurisdiction or "sh"
+    try:
+        node = org.node_named(reference) or org.resolve(reference, jurisdiction)
+    except KeyError:
+        return [f"为何不是 {reference}：未知的部门。"]
+    if node is None:
+        return [f"为何不是 {reference}：本辖区没有对应部门。"]
+    name = org.department(node).short_name
+    if resolution.lead and resolution.lead.id == node:
+        return [f"{name} 就是牵头部门。"]
+    proposing = [b for b in resolution.basis if b.stage == "assign" and _proposes(rulebook, b.rule, node, jurisdiction)]
+    if not proposing:
+        return [f"为何不是{name}：没有任何适用的规则提出由{name}牵头。"]
+    return [f"为何不是{name}：规则 {b.rule}（依据{b.cite}）提出由其牵头，但{b.outcome}。" for b in proposing]
+
+
+def _proposes(rulebook, rule_id: str, node: str, jurisdiction: str) -> bool:
+    rule = rulebook.rules_by_id.get(rule_id)
+    if not rule or not rule.lead or rule.lead.startswith("$"):
+        return False
+    return rulebook.org.resolve(rule.lead, jurisdiction) == node

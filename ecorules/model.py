@@ -1,0 +1,134 @@
+"""The public data types: what goes in (Matter) and what comes out (Resolution). No I/O here."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FactValue = Union[bool, int, float, str, None]
+Status = Literal["resolved", "conflict", "unassigned", "invalid"]
+Level = Literal["municipal", "district"]
+
+
+class Matter(BaseModel):
+    """One item to resolve: a task, a complaint ticket, a case clue, a policy task."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    id: str = Field(description="unique within a batch / 批内唯一编号")
+    title: str = Field(min_length=1, description="Chinese free text: ticket summary or task name / 事项标题")
+    district: Optional[str] = Field(None, description="district code or Chinese name; absent → municipal / 所属区")
+    level: Optional[Level] = Field(None, description="municipal | district; derived from district when absent")
+    category: Optional[str] = Field(None, description="matter category id; derived by classify rules when absent")
+    approved_by: Optional[str] = Field(None, description="department that approved the activity (谁审批谁负责)")
+    source: Optional[str] = Field(None, description="12345, 一网统管, 督察, policy, inspection, …")
+    as_of: Optional[dt.date] = Field(None, description="ISO date; rules not in force on that date are ignored")
+    facts: dict[str, FactValue] = Field(default_factory=dict, description="free facts for rules")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value):
+        # ids often arrive as numbers from spreadsheets; keep them as text, never as floats
+        if isinstance(value, bool):
+            raise ValueError("id must be text or an integer")
+        if isinstance(value, int):
+            return str(value)
+        return value
+
+    @field_validator("district", "category", "approved_by", "source", "level", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _blank_date_is_absent(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value
+
+
+class Department(BaseModel):
+    """A node of the org graph, as shown in results."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    role: str
+    jurisdiction: str
+    name: str
+    short_name: str
+
+
+class Escalation(BaseModel):
+    to: list[Department]
+    proposer: Optional[Department] = None
+    consult: list[Department] = Field(default_factory=list, description="departments the proposer works with (会同)")
+    steps: list[str] = Field(default_factory=list)
+    cite: str
+    rule: str
+
+
+class Transfer(BaseModel):
+    to: Department
+    reason: str
+    cite: str
+    rule: str
+
+
+class Obligation(BaseModel):
+    what: str
+    due: Optional[str] = None
+    to: list[Department] = Field(default_factory=list)
+    copy_to: list[Department] = Field(default_factory=list)
+    cite: str
+    rule: str
+
+
+class Basis(BaseModel):
+    """A rule that fired, where it is written and what it cites."""
+
+    rule: str
+    stage: Literal["classify", "assign", "route"]
+    file: str
+    line: int
+    cite: str
+    provenance: Optional[str] = None
+    outcome: str = Field(description="what became of it: 采用 / 被覆盖 / 优先级较低 / 冲突 / …")
+
+
+class RulebookStamp(BaseModel):
+    name: str
+    version: str
+    hash: str = Field(description="sha256 over every file of the rulebook, in path order")
+
+
+class ErrorInfo(BaseModel):
+    message: str
+    field: Optional[str] = None
+
+
+class Resolution(BaseModel):
+    """The answer for one matter."""
+
+    id: Optional[str] = Field(None, description="the matter's id (absent only for an invalid row without one)")
+    status: Status
+    lead: Optional[Department] = None
+    assist: list[Department] = Field(default_factory=list)
+    candidates: list[Department] = Field(default_factory=list)
+    category: Optional[str] = None
+    level: Optional[Level] = None
+    jurisdiction: Optional[str] = None
+    escalation: Optional[Escalation] = None
+    transfers: list[Transfer] = Field(default_factory=list)
+    obligations: list[Obligation] = Field(default_factory=list)
+    basis: list[Basis] = Field(default_factory=list)
+    explanation: str = ""
+    error: Optional[ErrorInfo] = None
+    as_of: Optional[dt.date] = None
+    rulebook: RulebookStamp

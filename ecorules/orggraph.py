@@ -1,0 +1,312 @@
+"""The department graph (networkx): who exists where, who holds what, who reports to whom.
+
+Nodes are bodies (`sh.sthj`, `huangpu.zjw`); edges carry a `type`:
+  reports_to         body → same-level 党委/政府 (and a district's 党委/政府 → the city's)
+  guides             municipal body → its district counterpart
+  holds_function_of  district body → the municipal body whose function it carries in that district
+  transfers_to       body → same-level 公安 / 检察院 (（十八）（十九） enforcement linkage)
+Role references are resolved here, once per (role, jurisdiction), at build time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import networkx as nx
+
+from .errors import Diagnostic, Location, suggest
+from .model import Department
+from .spec import DepartmentSpec, DistrictSpec
+
+MUNICIPAL = "sh"
+DISTRICT_CODES = ("pudong", "huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou", "yangpu",
+                  "minhang", "baoshan", "jiading", "jinshan", "songjiang", "qingpu", "fengxian", "chongming")
+LEADERSHIP = ("party", "gov")
+VARIABLES = {"assign": ("$approved_by",), "route": ("$approved_by", "$lead", "$candidates", "$assist")}
+# bodies outside the administrative chain do not report to the same-level 党委/政府 in this graph
+_NO_REPORTING = {"central_agency"}
+_FUNCTIONAL = "functional_department"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A spec together with where it was written."""
+
+    spec: object
+    location: Location
+    key_locations: dict  # field name → Location
+
+
+class OrgGraph:
+    """Built once per rulebook; read-only afterwards (safe to share between threads)."""
+
+    def __init__(self, departments: Iterable[Located], districts: Iterable[Located]):
+        self.graph = nx.DiGraph()
+        self.diagnostics: list[Diagnostic] = []
+        self.roles: dict[str, DepartmentSpec] = {}
+        self.districts: dict[str, DistrictSpec] = {}
+        self._role_where: dict[str, Located] = {}
+        self._names: dict[str, tuple[str, str]] = {}      # name → ("role", role) | ("node", id)
+        self._resolved: dict[tuple[str, str], Optional[str]] = {}  # (role, jurisdiction) → node | None
+        self._departments: dict[str, Department] = {}
+        self._district_aliases: dict[str, str] = {}
+        self._node_names: dict[str, str] = {}   # exact full / short name of a body → node id
+        self._add_roles(departments)
+        self._add_districts(districts)
+        if not self.diagnostics:
+            self._build_nodes()
+            self._build_edges()
+            self._index_names()
+            self._check_invariants()
+
+    # ---------------------------------------------------------------- building
+    def _error(self, code, message, where, suggestion=None, severity="error"):
+        self.diagnostics.append(Diagnostic(code, message, where, suggestion=suggestion, severity=severity))
+
+    def _add_roles(self, departments):
+        for item in departments:
+            spec: DepartmentSpec = item.spec
+            if spec.role in self.roles:
+                first = self._role_where[spec.role].location
+                self._error("E302", f"职能代码 '{spec.role}' 重复（第一次在 {first}）", item.key_locations.get("role", item.location),
+                            "每个职能只写一条，区级差异写在 districts 的 held_by / absent / names 中。")
+                continue
+            self.roles[spec.role] = spec
+            self._role_where[spec.role] = item
+        missing = [r for r in LEADERSHIP if r not in self.roles]
+        if self.roles and missing:
+            any_where = next(iter(self._role_where.values())).location
+            self._error("E207", f"组织数据缺少职能 {', '.join(missing)}（党委 party、政府 gov 是上报的对象）", any_where,
+                        "添加 role: party 与 role: gov 两条。")
+
+    def _add_districts(self, districts):
+        for item in districts:
+            spec: DistrictSpec = item.spec
+            where = item.key_locations
+            if spec.code not in DISTRICT_CODES:
+                self._error("E207", f"未知的区代码 '{spec.code}'", where.get("code", item.location),
+                            suggest(spec.code, DISTRICT_CODES, "区代码"))
+                continue
+            if spec.code in self.districts:
+                self._error("E302", f"区 '{spec.code}' 重复", where.get("code", item.location))
+                continue
+            for role, holder in spec.held_by.items():
+                for value in (role, holder):
+                    if value not in self.roles:
+                        self._error("E206", f"区 {spec.code} 的 held_by 中有未知职能 '{value}'",
+                                    where.get("held_by", item.location), suggest(value, self.roles, "职能代码"))
+                if holder in spec.held_by or holder in spec.absent:
+                    self._error("E206", f"区 {spec.code}：'{role}' 由 '{holder}' 承担，但 '{holder}' 本身在该区不存在",
+                                where.get("held_by", item.location), "让 held_by 指向该区实际存在的部门。")
+            for role in list(spec.absent) + list(spec.names):
+                if role not in self.roles:
+                    self._error("E206", f"区 {spec.code} 中有未知职能 '{role}'", where.get("absent", item.location),
+                                suggest(role, self.roles, "职能代码"))
+            self.districts[spec.code] = spec
+
+    def _district_node_names(self, spec: DepartmentSpec, district: DistrictSpec) -> tuple[str, str]:
+        if spec.role in district.names:
+            override = district.names[spec.role]
+            return override.name, override.short_name
+        template = spec.district
+        fill = {"区": district.name, "区简": district.short_name}
+        return template.name.format(**fill), template.short_name.format(**fill)
+
+    def _build_nodes(self):
+        for role, spec in self.roles.items():
+            if spec.municipal:
+                self._add_node(f"{MUNICIPAL}.{role}", spec, MUNICIPAL, spec.name, spec.short_name)
+        for code, district in self.districts.items():
+            for role, spec in self.roles.items():
+                if spec.district in ("none", "shared") or role in district.absent or role in district.held_by:
+                    continue
+                name, short = self._district_node_names(spec, district)
+                self._add_node(f"{code}.{role}", spec, code, name, short)
+        for jurisdiction in self.jurisdictions:
+            for role in self.roles:
+                self._resolved[(role, jurisdiction)] = self._find(role, jurisdiction)
+
+    def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short):
+        level = "municipal" if jurisdiction == MUNICIPAL else "district"
+        self.graph.add_node(node_id, role=spec.role, jurisdiction=jurisdiction, level=level, name=name,
+                            short_name=short, kind=spec.kind, enforcement=spec.enforcement)
+        self._departments[node_id] = Department(id=node_id, role=spec.role, jurisdiction=jurisdiction,
+                                                name=name, short_name=short)
+
+    def _find(self, role: str, jurisdiction: str) -> Optional[str]:
+        spec = self.roles[role]
+        if jurisdiction == MUNICIPAL:
+            return f"{MUNICIPAL}.{role}" if spec.municipal else None
+        if spec.district == "shared":
+            return f"{MUNICIPAL}.{role}" if spec.municipal else None
+        own = f"{jurisdiction}.{role}"
+        if own in self.graph:
+            return own
+        holder = self.districts[jurisdiction].held_by.get(role)
+        if holder is not None:
+            return self._find(holder, jurisdiction)
+        return None
+
+    def _build_edges(self):
+        g = self.graph
+        for jurisdiction in self.jurisdictions:
+            party = self._resolved.get(("party", jurisdiction))
+            gov = self._resolved.get(("gov", jurisdiction))
+            police = self._resolved.get(("gaj", jurisdiction)) if "gaj" in self.roles else None
+            procuratorate = self._resolved.get(("jcy", jurisdiction)) if "jcy" in self.roles else None
+            for node, data in list(g.nodes(data=True)):
+                if data["jurisdiction"] != jurisdiction:
+                    continue
+                if node == party:
+                    continue
+                if node == gov:
+                    g.add_edge(node, party, type="reports_to")
+                    continue
+                if data["kind"] in _NO_REPORTING:
+                    continue
+                for leader in (party, gov):
+                    g.add_edge(node, leader, type="reports_to")
+                if data["kind"] == _FUNCTIONAL:
+                    for target in (police, procuratorate):
+                        if target:
+                            g.add_edge(node, target, type="transfers_to")
+            if jurisdiction != MUNICIPAL:
+                for role in LEADERSHIP:
+                    g.add_edge(f"{jurisdiction}.{role}", f"{MUNICIPAL}.{role}", type="reports_to")
+        for code, district in self.districts.items():
+            for role in self.roles:
+                upper = f"{MUNICIPAL}.{role}"
+                own = f"{code}.{role}"
+                if upper in g and own in g:
+                    g.add_edge(upper, own, type="guides")
+            for role in district.held_by:
+                holder = self._resolved[(role, code)]
+                upper = f"{MUNICIPAL}.{role}"
+                if holder and upper in g:
+                    g.add_edge(holder, upper, type="holds_function_of", role=role)
+
+    def _index_names(self):
+        def claim(name, target, where):
+            previous = self._names.get(name)
+            if previous and previous != target:
+                self._error("E302", f"名称 '{name}' 同时指向 {previous[1]} 和 {target[1]}", where,
+                            "名称与别名在全部机构中必须唯一。")
+                return
+            self._names[name] = target
+        for role, spec in self.roles.items():
+            where = self._role_where[role].location
+            names = [spec.name, spec.short_name, *spec.aliases]
+            if isinstance(spec.district, type(None)) or spec.district in ("none", "shared"):
+                pass
+            else:
+                names += [spec.district.name.format(区="区", 区简="区"), spec.district.short_name.format(区="区", 区简="区")]
+            for name in names:
+                claim(name, ("role", role), where)
+        for node, data in self.graph.nodes(data=True):
+            for name in (data["name"], data["short_name"]):
+                self._node_names.setdefault(name, node)
+            if data["jurisdiction"] != MUNICIPAL:
+                for name in (data["name"], data["short_name"]):
+                    if name not in self._names:
+                        self._names[name] = ("node", node)
+        for code, district in self.districts.items():
+            for alias in (code, district.name, district.short_name):
+                self._district_aliases[alias] = code
+
+    def _check_invariants(self):
+        reporting = nx.DiGraph((u, v) for u, v, t in self.graph.edges(data="type") if t == "reports_to")
+        try:
+            cycle = nx.find_cycle(reporting)
+        except nx.NetworkXNoCycle:
+            return
+        where = next(iter(self._role_where.values())).location
+        self._error("E350", "上报关系出现循环：" + " → ".join(u for u, _ in cycle), where,
+                    "上报链必须终止于党委、政府。")
+
+    # ---------------------------------------------------------------- queries
+    @property
+    def jurisdictions(self) -> list[str]:
+        return [MUNICIPAL, *self.districts]
+
+    def jurisdiction_of(self, district: Optional[str]) -> Optional[str]:
+        """A district code from a code or Chinese name (黄浦区 / 黄浦 / huangpu); None if unknown."""
+        if district is None:
+            return MUNICIPAL
+        return self._district_aliases.get(district.strip())
+
+    def district_choices(self) -> list[str]:
+        return sorted(self._district_aliases)
+
+    def department(self, node: str) -> Department:
+        return self._departments[node]
+
+    def node(self, node: str) -> dict:
+        return self.graph.nodes[node]
+
+    def has_node(self, node: str) -> bool:
+        return node in self.graph
+
+    def node_named(self, name: str) -> Optional[str]:
+        """The body a node id or exact full/short name denotes (literal: 市生态环境局 is sh.sthj)."""
+        if name in self.graph:
+            return name
+        return self._node_names.get(name)
+
+    def role_of(self, reference: str) -> Optional[str]:
+        """The role a reference names (role code or any Chinese name of a role), else None."""
+        if reference in self.roles:
+            return reference
+        target = self._names.get(reference)
+        return target[1] if target and target[0] == "role" else None
+
+    def is_known(self, reference: str) -> bool:
+        return (reference in self.roles or reference in self._names or reference in self.graph)
+
+    def reference_names(self) -> list[str]:
+        return sorted({*self.roles, *self._names})
+
+    def resolve(self, reference: str, jurisdiction: str) -> Optional[str]:
+        """A reference (role, name or node id) → the body that answers for it in `jurisdiction`."""
+        if reference in self.graph:
+            return reference
+        role = reference if reference in self.roles else None
+        if role is None:
+            target = self._names.get(reference)
+            if target is None:
+                raise KeyError(reference)
+            if target[0] == "node":
+                return target[1]
+            role = target[1]
+        return self._resolved.get((role, jurisdiction))
+
+    def declared_absent(self, reference: str, jurisdiction: str) -> bool:
+        return self.resolve(reference, jurisdiction) is None
+
+    def leadership(self, jurisdiction: str) -> list[str]:
+        """The same-level 党委 and 政府 (the bodies a department reports to)."""
+        return [n for n in (self._resolved.get((r, jurisdiction)) for r in LEADERSHIP) if n]
+
+    def reports_to(self, node: str) -> list[str]:
+        return sorted(v for _, v, t in self.graph.out_edges(node, data="type") if t == "reports_to")
+
+    def escalation_chain(self, node: str) -> list[str]:
+        """Every body above `node` along reports_to edges, nearest first, no repeats."""
+        seen: list[str] = []
+        frontier = [node]
+        while frontier:
+            nxt = []
+            for current in frontier:
+                for parent in self.reports_to(current):
+                    if parent not in seen:
+                        seen.append(parent)
+                        nxt.append(parent)
+            frontier = nxt
+        return seen
+
+    def counterpart(self, node: str, jurisdiction: str) -> Optional[str]:
+        """The body that answers in `jurisdiction` for the role of `node` (guides / holds_function_of)."""
+        return self._resolved.get((self.graph.nodes[node]["role"], jurisdiction))
+
+    def is_municipal_functional(self, node: str) -> bool:
+        data = self.graph.nodes[node]
+        return data["jurisdiction"] == MUNICIPAL and data["kind"] not in ("party_committee", "government")

@@ -1,0 +1,527 @@
+"""Load and validate a rulebook directory, collecting every diagnostic before giving up.
+
+Files are known by their top-level key (spec.FILE_KINDS). Loading runs in passes: YAML (E1xx) →
+schema (pydantic, E1xx) → org graph (E2xx/E3xx) → references and semantics (E2xx/E3xx) →
+compile (E3xx). Everything found is reported at once, each at `file:line:col`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, Iterable, Optional
+
+from pydantic import BaseModel, ValidationError
+
+from . import spec as S
+from ._yaml import YamlDoc, load_yaml
+from .compiler import Compiled, compile_rules
+from .errors import Diagnostic, Location, RulebookError, suggest
+from .orggraph import VARIABLES, Located, OrgGraph
+
+_EFFECTS = {
+    "classify": ("set",),
+    "assign": ("lead", "assist"),
+    "route": ("escalate", "transfer", "obligation", "status"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as loaded: its spec plus where it was written and its place in rulebook order."""
+
+    id: str
+    stage: str
+    title: str
+    cite: str                       # full citation: 《source》 + cite
+    provenance: Optional[str]
+    note: Optional[str]
+    when: Optional[dict]
+    priority: int
+    effective_from: Optional[dt.date]
+    effective_until: Optional[dt.date]
+    overrides: tuple
+    lead: Optional[str]
+    assist: tuple
+    set: dict
+    escalate: Optional[S.EscalateSpec]
+    transfers: tuple
+    obligations: tuple
+    status: Optional[str]
+    file: str
+    line: int
+    order: int
+
+    def in_force(self, day: dt.date) -> bool:
+        if self.effective_from and day < self.effective_from:
+            return False
+        if self.effective_until and day > self.effective_until:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    spec: S.RuleTestSpec
+    file: str
+    line: int
+
+
+@dataclass
+class Rulebook:
+    root: str
+    name: str
+    version: str
+    hash: str
+    rules: tuple
+    org: OrgGraph
+    categories: dict            # id → CategorySpec
+    tests: tuple
+    compiled: Compiled
+    warnings: tuple = ()
+    files: tuple = ()
+
+    @property
+    def rules_by_id(self) -> dict:
+        return {r.id: r for r in self.rules}
+
+
+def full_cite(source: Optional[str], cite: str) -> str:
+    if not source or "《" in cite:
+        return cite
+    title = source if source.startswith("《") else f"《{source}》"
+    return f"{title}{cite}"
+
+
+# ---------------------------------------------------------------- reading files
+def _yaml_files(root: FsPath) -> list[FsPath]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        for name in filenames:
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                found.append(FsPath(dirpath) / name)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _nested_model(model: type[BaseModel], key) -> Optional[type[BaseModel]]:
+    """The model describing the value under `key` of `model` (through list/Optional/dict)."""
+    for name, info in model.model_fields.items():
+        if key not in (name, info.alias):
+            continue
+        stack = [info.annotation]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                return current
+            stack.extend(getattr(current, "__args__", ()))
+    return None
+
+
+def _allowed_keys(model: type[BaseModel], data_path: tuple) -> list[str]:
+    current = model
+    for part in data_path[:-1]:
+        if isinstance(part, int):
+            continue
+        nested = _nested_model(current, part) if current else None
+        if nested is None:
+            # dict[str, Model] values (e.g. districts[].names.jxw) keep the model found so far
+            continue
+        current = nested
+    return [info.alias or name for name, info in current.model_fields.items()] if current else []
+
+
+_MESSAGES = {
+    "string_type": "应为文字", "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false", "list_type": "应为列表",
+    "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）", "date_type": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD", "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "string_too_short": "不能为空", "too_short": "不能为空", "greater_than_equal": "太小",
+    "less_than_equal": "太大", "string_pattern_mismatch": "格式不符",
+}
+
+
+def _schema_diagnostics(doc: YamlDoc, model: type[BaseModel], error: ValidationError) -> list[Diagnostic]:
+    found: dict[tuple, Diagnostic] = {}
+    for item in error.errors():
+        loc = item["loc"]
+        data_path: tuple = ()
+        node = doc.data
+        for part in loc:  # keep the part of loc that exists in the data (drop union-member tags)
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                data_path += (part,)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+                data_path += (part,)
+            elif item["type"] in ("missing", "extra_forbidden") and part == loc[-1]:
+                data_path += (part,)
+                break
+        key = str(data_path[-1]) if data_path else ""
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, data_path)
+            diag = Diagnostic("E104", f"未知的键 '{key}'", doc.where(data_path, key=True),
+                              suggestion=suggest(key, allowed, "键"))
+        elif item["type"] == "missing":
+            diag = Diagnostic("E106", f"缺少必填的键 '{key}'", doc.where(data_path[:-1]),
+                              suggestion=f"在此处添加 '{key}:'。")
+        else:
+            text = _MESSAGES.get(item["type"])
+            if item["type"] == "literal_error":
+                text = "应为 " + str(item.get("ctx", {}).get("expected", "")) + " 之一"
+            if item["type"] == "string_pattern_mismatch":
+                text = f"格式不符（须匹配 {item.get('ctx', {}).get('pattern')}）"
+            value = item.get("input")
+            shown = f"，得到 {value!r}" if isinstance(value, (str, int, float, bool, dt.date)) else ""
+            diag = Diagnostic("E105", f"'{key}' 的值无效：{text or item['msg']}{shown}", doc.where(data_path))
+        found.setdefault(data_path, diag)
+    return list(found.values())
+
+
+@dataclass
+class _Loaded:
+    path: str
+    doc: YamlDoc
+    kind: str
+    model: Any
+
+
+class _Loader:
+    def __init__(self, root: FsPath, display_root: str):
+        self.root = root
+        self.display_root = display_root
+        self.diagnostics: list[Diagnostic] = []
+        self.loaded: list[_Loaded] = []
+        self.digest = hashlib.sha256()
+
+    def display(self, path: FsPath) -> str:
+        rel = path.relative_to(self.root).as_posix()
+        return f"{self.display_root.rstrip('/')}/{rel}" if self.display_root else rel
+
+    def read_all(self):
+        for path in _yaml_files(self.root):
+            raw = path.read_bytes()
+            self.digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + raw + b"\0")
+            self.read_one(path, raw)
+
+    def read_one(self, path: FsPath, raw: bytes):
+        name = self.display(path)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.diagnostics.append(Diagnostic("E107", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", Location(name, 1, 1),
+                                               suggestion="用 UTF-8 重新保存该文件。"))
+            return
+        doc, problems = load_yaml(text, name)
+        self.diagnostics.extend(problems)
+        if doc is None or problems:
+            return
+        if doc.data is None:
+            return  # an empty file is allowed (e.g. a placeholder)
+        if not isinstance(doc.data, dict):
+            self.diagnostics.append(Diagnostic("E110", "文件顶层必须是映射", doc.where(()),
+                                               suggestion="以 rules:、departments:、tests: 等键开头。"))
+            return
+        kind = next((k for k in doc.data if k in S.FILE_KINDS), None)
+        if kind is None:
+            first = next(iter(doc.data), "")
+            self.diagnostics.append(Diagnostic(
+                "E110", f"无法识别的文件：顶层键 '{first}' 不是 {', '.join(S.FILE_KINDS)} 之一",
+                doc.where((first,), key=True), suggestion=suggest(str(first), S.FILE_KINDS, "顶层键")))
+            return
+        model_cls = S.FILE_KINDS[kind]
+        try:
+            model = model_cls.model_validate(doc.data)
+        except ValidationError as exc:
+            self.diagnostics.extend(_schema_diagnostics(doc, model_cls, exc))
+            return
+        self.loaded.append(_Loaded(name, doc, kind, model))
+
+    def of_kind(self, *kinds) -> Iterable[_Loaded]:
+        return [item for item in self.loaded if item.kind in kinds]
+
+
+# ---------------------------------------------------------------- the rulebook
+def _located(item: _Loaded, key: str, index: int, spec) -> Located:
+    path = (key, index)
+    keys = {name: item.doc.where(path + (name,), key=True) for name in type(spec).model_fields}
+    keys.update({info.alias: item.doc.where(path + (info.alias,), key=True)
+                 for info in type(spec).model_fields.values() if info.alias})
+    return Located(spec, item.doc.where(path), keys)
+
+
+def load_rulebook(path: str | os.PathLike, strict: bool = False) -> Rulebook:
+    """Load, validate and compile a rulebook directory. Raises RulebookError listing every error.
+
+    Warnings are kept on `Rulebook.warnings`; with `strict=True` they are errors too.
+    """
+    rulebook, diagnostics = check_rulebook(path)
+    errors = [d for d in diagnostics if d.severity == "error" or strict]
+    if errors or rulebook is None:
+        raise RulebookError(errors or diagnostics)
+    return rulebook
+
+
+def _display(root: FsPath) -> str:
+    """How to show the rulebook's paths: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(root)
+    except ValueError:  # another drive on Windows
+        return str(root)
+    return str(root) if relative.startswith("..") else relative
+
+
+def check_rulebook(path: str | os.PathLike) -> tuple[Optional[Rulebook], list[Diagnostic]]:
+    """Every diagnostic for a rulebook directory, and the Rulebook when there is no error."""
+    root = FsPath(path)
+    display_root = _display(root)
+    if not root.is_dir():
+        return None, [Diagnostic("E100", f"规则库目录不存在：{path}", Location(display_root),
+                                 suggestion="用 --rules 指定规则库目录。")]
+    loader = _Loader(root, display_root)
+    loader.read_all()
+    return _Assembler(loader).assemble()
+
+
+class _Assembler:
+    def __init__(self, loader: _Loader):
+        self.loader = loader
+        self.diagnostics = loader.diagnostics
+
+    def error(self, code, message, where, rule_id=None, suggestion=None, severity="error"):
+        self.diagnostics.append(Diagnostic(code, message, where, rule_id, suggestion, severity))
+
+    def assemble(self) -> tuple[Optional[Rulebook], list[Diagnostic]]:
+        loader = self.loader
+        departments, districts = [], []
+        for item in loader.of_kind("departments", "districts"):
+            departments += [_located(item, "departments", i, d) for i, d in enumerate(item.model.departments)]
+            districts += [_located(item, "districts", i, d) for i, d in enumerate(item.model.districts)]
+        if not departments:
+            self.error("E111", "规则库中没有组织数据（departments:）", Location(loader.display_root),
+                       suggestion="添加一个含 departments: 与 districts: 的 YAML 文件。")
+            return None, self.diagnostics
+        org = OrgGraph(departments, districts)
+        self.diagnostics.extend(org.diagnostics)
+        if org.diagnostics:
+            return None, self.diagnostics
+        self.org = org
+        self.categories = self._categories()
+        rules, self.rule_docs = self._rules()
+        self.rules = rules
+        self._check_rules()
+        tests = self._tests()
+        compiled, problems = compile_rules(rules, self._locate_when)
+        self.diagnostics.extend(problems)
+        meta = next((item.model.rulebook for item in loader.of_kind("rulebook")), None)
+        if any(d.severity == "error" for d in self.diagnostics):
+            return None, self.diagnostics
+        rulebook = Rulebook(
+            root=loader.display_root, name=meta.name if meta else FsPath(loader.root).resolve().name,
+            version=meta.version if meta else "0", hash=loader.digest.hexdigest(), rules=tuple(rules), org=org,
+            categories=self.categories, tests=tuple(tests), compiled=compiled,
+            warnings=tuple(d for d in self.diagnostics if d.severity == "warning"),
+            files=tuple(item.path for item in loader.loaded))
+        return rulebook, self.diagnostics
+
+    # -- pieces
+    def _categories(self) -> dict:
+        found = {}
+        for item in self.loader.of_kind("categories"):
+            for i, category in enumerate(item.model.categories):
+                if category.id in found:
+                    self.error("E301", f"事项类别 '{category.id}' 重复", item.doc.where(("categories", i, "id")))
+                found[category.id] = category
+        return found
+
+    def _rules(self):
+        rules, docs, first = [], {}, {}
+        for item in self.loader.of_kind("rules"):
+            file_model: S.RuleFile = item.model
+            for i, spec in enumerate(file_model.rules):
+                where = item.doc.where(("rules", i))
+                if spec.id in first:
+                    self.error("E301", f"规则编号 '{spec.id}' 重复（第一次在 {first[spec.id]}）",
+                               item.doc.where(("rules", i, "id")), spec.id, "每条规则的 id 在整个规则库中必须唯一。")
+                    continue
+                first[spec.id] = where
+                effective = spec.effective or S.Effective()
+                rule = Rule(
+                    id=spec.id, stage=file_model.stage, title=spec.title,
+                    cite=full_cite(spec.source or file_model.source, spec.cite), provenance=spec.provenance,
+                    note=spec.note, when=spec.when, priority=spec.priority, effective_from=effective.from_,
+                    effective_until=effective.until, overrides=tuple(spec.overrides), lead=spec.lead,
+                    assist=tuple(spec.assist), set=dict(spec.set or {}), escalate=spec.escalate,
+                    transfers=tuple(spec.transfer), obligations=tuple(spec.obligation), status=spec.status,
+                    file=item.path, line=where.line, order=len(rules))
+                rules.append(rule)
+                docs[spec.id] = (item.doc, ("rules", i), spec)
+        return rules, docs
+
+    def _where(self, rule: Rule, *path, key=True) -> Location:
+        doc, base, _ = self.rule_docs[rule.id]
+        return doc.where(base + tuple(path), key=key)
+
+    def _locate_when(self, rule: Rule, path: tuple) -> Location:
+        return self._where(rule, "when", *path)
+
+    def _check_reference(self, rule: Rule, ref: str, where: Location, what: str):
+        if ref.startswith("$"):
+            allowed = VARIABLES.get(rule.stage, ())
+            if ref not in allowed:
+                self.error("E311", f"{what} 中的变量 '{ref}' 在 {rule.stage} 阶段不可用", where, rule.id,
+                           suggest(ref, allowed, "变量") if allowed else "此阶段不能使用变量。")
+            return
+        if not self.org.is_known(ref):
+            self.error("E201", f"未知的部门 '{ref}'（{what}）", where, rule.id,
+                       suggest(ref, self.org.reference_names(), "部门"))
+
+    def _check_rules(self):
+        ids = {r.id: r for r in self.rules}
+        for rule in self.rules:
+            _, _, spec = self.rule_docs[rule.id]
+            present = [k for k in ("set", "lead", "assist", "escalate", "transfer", "obligation", "status")
+                       if getattr(spec, k) not in (None, [], {})]
+            for key in present:
+                if key not in _EFFECTS[rule.stage]:
+                    self.error("E307", f"'{key}' 不能用于 {rule.stage} 阶段", self._where(rule, key), rule.id,
+                               f"{rule.stage} 阶段可用：{', '.join(_EFFECTS[rule.stage])}")
+            if not any(k in _EFFECTS[rule.stage] for k in present):
+                self.error("E307", f"规则没有任何效果（{rule.stage} 阶段应有 {' / '.join(_EFFECTS[rule.stage])}）",
+                           self._where(rule, key=False), rule.id)
+            if rule.stage == "assign" and rule.assist and not rule.lead:
+                self.error("E307", "有 assist 却没有 lead", self._where(rule, "assist"), rule.id, "补上 lead:。")
+            refs = []
+            if rule.lead:
+                refs.append((rule.lead, self._where(rule, "lead"), "lead"))
+            refs += [(a, self._where(rule, "assist", i, key=False), "assist") for i, a in enumerate(rule.assist)]
+            if rule.escalate:
+                refs += [(t, self._where(rule, "escalate", "to", i, key=False), "escalate.to")
+                         for i, t in enumerate(rule.escalate.to)]
+                refs += [(t, self._where(rule, "escalate", "with", i, key=False), "escalate.with")
+                         for i, t in enumerate(rule.escalate.with_)]
+                if rule.escalate.proposer:
+                    refs.append((rule.escalate.proposer, self._where(rule, "escalate", "proposer"), "escalate.proposer"))
+            for i, t in enumerate(rule.transfers):
+                refs.append((t.to, self._where(rule, "transfer", i, "to"), "transfer.to"))
+            for i, o in enumerate(rule.obligations):
+                refs += [(t, self._where(rule, "obligation", i, "to"), "obligation.to") for t in o.to]
+                refs += [(t, self._where(rule, "obligation", i, "copy"), "obligation.copy") for t in o.copy_]
+            for ref, where, what in refs:
+                self._check_reference(rule, ref, where, what)
+            for i, other in enumerate(rule.overrides):
+                if other not in ids:
+                    self.error("E205", f"overrides 中的规则 '{other}' 不存在", self._where(rule, "overrides", i, key=False),
+                               rule.id, suggest(other, ids, "规则编号"))
+                elif ids[other].stage != rule.stage:
+                    self.error("E307", f"只能覆盖同一阶段的规则（'{other}' 属于 {ids[other].stage}）",
+                               self._where(rule, "overrides", i, key=False), rule.id)
+                elif other == rule.id:
+                    self.error("E307", "规则不能覆盖自己", self._where(rule, "overrides", i, key=False), rule.id)
+            if rule.effective_from and rule.effective_until and rule.effective_from > rule.effective_until:
+                self.error("E308", f"生效期间无效：from {rule.effective_from} 晚于 until {rule.effective_until}",
+                           self._where(rule, "effective"), rule.id)
+            for key, value in rule.set.items():
+                if key != "category" and not key.startswith("facts."):
+                    self.error("E202", f"set 只能设定 category 或 facts.<名称>，不能设定 '{key}'",
+                               self._where(rule, "set", key), rule.id, suggest(key, ["category"], "字段"))
+                elif key == "category":
+                    self._check_category(value, self._where(rule, "set", key, key=False), rule.id)
+            for value, path in _category_literals(rule.when or {}, ("when",)):
+                self._check_category(value, self._where(rule, *path, key=False), rule.id)
+            if rule.lead == "$approved_by" and "approved_by" not in _fields_in(rule.when or {}):
+                self.error("W301", "lead 为 $approved_by，但条件中没有检查 approved_by", self._where(rule, "lead"),
+                           rule.id, "加上 when: {approved_by: {exists: true}}，否则没有审批部门的事项不会有牵头部门。",
+                           severity="warning")
+            self._check_escalation_invariant(rule)
+
+    def _check_category(self, value, where, rule_id):
+        if self.categories and value not in self.categories:
+            self.error("E204", f"未知的事项类别 '{value}'", where, rule_id, suggest(str(value), self.categories, "类别"))
+
+    def _check_escalation_invariant(self, rule: Rule):
+        """（七）: a district matter is decided by the district's own 党委和政府, never by a superior body."""
+        if not rule.escalate or _only_level(rule.when) == "municipal":
+            return
+        named = [*rule.escalate.to, *([rule.escalate.proposer] if rule.escalate.proposer else [])]
+        for code in self.org.districts:
+            for ref in named:
+                if ref.startswith("$") or not self.org.is_known(ref):
+                    continue
+                node = self.org.resolve(ref, code)
+                if node and self.org.node(node)["jurisdiction"] != code:
+                    self.error("E351", f"区级事项会上报到 {self.org.node(node)['name']}（{node}），违反实施意见（七）"
+                                       "“上级有关职能部门不应干预”", self._where(rule, "escalate"), rule.id,
+                               "区级事项由本区党委和政府研究明确；在 when 中加 level: municipal，或改为 party / gov。")
+                    return
+
+    def _tests(self) -> list[RuleTest]:
+        tests = []
+        for item in self.loader.of_kind("tests"):
+            for i, test in enumerate(item.model.tests):
+                where = item.doc.where(("tests", i))
+                expect = test.expect
+                refs = [("lead", expect.lead)] if expect.lead else []
+                refs += [("assist", a) for a in (expect.assist or [])] + [("assist_includes", a) for a in expect.assist_includes]
+                refs += [("candidates", a) for a in (expect.candidates or [])] + [("transfers", a) for a in (expect.transfers or [])]
+                if expect.escalation:
+                    refs += [("escalation.to", a) for a in expect.escalation.to]
+                for what, ref in refs:
+                    if not self.org.is_known(ref):
+                        self.error("E201", f"测试“{test.name}”中未知的部门 '{ref}'（{what}）",
+                                   item.doc.where(("tests", i, "expect", what.split(".")[0]), key=True),
+                                   suggestion=suggest(ref, self.org.reference_names(), "部门"))
+                if expect.category:
+                    self._check_category(expect.category, item.doc.where(("tests", i, "expect", "category")), None)
+                tests.append(RuleTest(test, item.path, where.line))
+        return tests
+
+
+def _category_literals(when, path):
+    """(value, path) of every literal a `category` test compares with."""
+    if isinstance(when, dict):
+        for key, value in when.items():
+            if key == "category":
+                if isinstance(value, dict):
+                    for op, arg in value.items():
+                        if op == "in" and isinstance(arg, list):
+                            yield from ((v, path + (key, op, i)) for i, v in enumerate(arg))
+                        elif op == "not" and not isinstance(arg, dict):
+                            yield arg, path + (key, op)
+                else:
+                    yield value, path + (key,)
+            elif key in ("any", "all") and isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield from _category_literals(item, path + (key, i))
+            elif key == "not":
+                yield from _category_literals(value, path + (key,))
+
+
+def _fields_in(when) -> set:
+    found = set()
+    if isinstance(when, dict):
+        for key, value in when.items():
+            if key in ("any", "all") and isinstance(value, list):
+                for item in value:
+                    found |= _fields_in(item)
+            elif key == "not":
+                found |= _fields_in(value)
+            else:
+                found.add(key.split(".")[0] if key.startswith("approved_by") else key)
+    return found
+
+
+def _only_level(when) -> Optional[str]:
+    """'municipal' / 'district' when the rule's top-level condition pins the level."""
+    if not isinstance(when, dict):
+        return None
+    level = when.get("level")
+    if isinstance(level, str):
+        return level
+    for item in when.get("all", []) if isinstance(when.get("all"), list) else []:
+        found = _only_level(item)
+        if found:
+            return found
+    return None

@@ -1,0 +1,55 @@
+"""Shared fixtures, built from the project's own data (rules/, fixtures/)."""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ecorules import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+FIXTURES = ROOT / "fixtures"
+ORG_FILE = RULES / "org" / "shanghai.yaml"
+
+
+@pytest.fixture(scope="session")
+def default_engine():
+    engine = Engine.from_directory(RULES)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def fixture_matters() -> list[dict]:
+    lines = (FIXTURES / "matters.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def write_rulebook(directory: Path, files: dict[str, str], with_org: bool = True) -> Path:
+    """A rulebook directory: the shipped org data (unless with_org=False) plus the given files.
+
+    `files` maps a relative path to YAML text (dedented).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    if with_org:
+        (directory / "org").mkdir(exist_ok=True)
+        shutil.copy(ORG_FILE, directory / "org" / "shanghai.yaml")
+    for relative, text in files.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def make_rulebook(tmp_path):
+    """make_rulebook({"assign/a.yaml": "..."}) → path of a fresh rulebook directory."""
+    counter = iter(range(10_000))
+
+    def make(files: dict[str, str], with_org: bool = True) -> Path:
+        return write_rulebook(tmp_path / f"rb{next(counter)}", files, with_org)
+    return make
