@@ -1,0 +1,168 @@
+"""The command line: exit codes, stdout/stderr, no tracebacks without --debug."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from ecorules.cli import main
+
+from conftest import RULES, write_rulebook
+
+BROKEN = {"assign/bad.yaml": """
+stage: assign
+rules:
+  - {id: a, title: t, cite: c, when: {category: construction_dust}, lead: sthjj}
+"""}
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_resolve_jsonl_to_stdout(runner, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "1", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust"}\n'
+                      '\n{"id": "2", "title": "工地扬尘", "category": "construction_dust"}\n', encoding="utf-8")
+    result = runner.invoke(main, ["resolve", str(source)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert rows[0]["lead"]["id"] == "huangpu.zjw" and rows[1]["lead"]["id"] == "sh.zjw"
+    assert all(r["rulebook"]["hash"] for r in rows)
+
+
+def test_resolve_bad_rows_exit_3_and_keep_every_row(runner, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "1", "title": "工地扬尘"}\nnot json\n[1, 2]\n{"id": "4"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["resolve", str(source), "-o", str(out)])
+    assert result.exit_code == 3
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows] == ["unassigned", "invalid", "invalid", "invalid"] or \
+        [r["status"] for r in rows][1:] == ["invalid", "invalid", "invalid"]
+    assert "第 2 行" in rows[1]["error"]["message"]
+    assert "3 行无效" in result.stderr
+
+
+def test_resolve_from_stdin(runner):
+    result = runner.invoke(main, ["resolve", "-"], input='{"id": "s", "title": "工地扬尘", "category": "construction_dust"}\n')
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["lead"]["id"] == "sh.zjw"
+
+
+def test_broken_rulebook_exit_1_without_traceback(runner, tmp_path):
+    rules = write_rulebook(tmp_path / "rb", BROKEN)
+    result = runner.invoke(main, ["resolve", "-", "--rules", str(rules)], input="")
+    assert result.exit_code == 1
+    assert "E201" in result.stderr and "Did you mean 'sthj'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_exception(runner, tmp_path):
+    rules = write_rulebook(tmp_path / "rb", BROKEN)
+    result = runner.invoke(main, ["--debug", "resolve", "-", "--rules", str(rules)], input="")
+    assert result.exit_code != 0
+    assert result.exception is not None and type(result.exception).__name__ == "RulebookError"
+
+
+def test_check_clean_shipped_rulebook(runner):
+    result = runner.invoke(main, ["check", str(RULES)])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.stdout
+
+
+def test_check_reports_every_problem_and_exits_1(runner, tmp_path):
+    rules = write_rulebook(tmp_path / "rb", {**BROKEN, "assign/more.yaml": """
+stage: assign
+rules:
+  - {id: b, title: t, cite: c, when: {catgory: x}, lead: zjw}
+"""})
+    result = runner.invoke(main, ["check", str(rules)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert any(":3:" in line and "E201" in line for line in lines)
+    assert any("E202" in line and "Did you mean 'category'" in line for line in lines)
+    assert "2 error(s)" in lines[-1]
+
+
+def test_check_json_format(runner, tmp_path):
+    rules = write_rulebook(tmp_path / "rb", BROKEN)
+    result = runner.invoke(main, ["check", str(rules), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["errors"] == 1 and report["diagnostics"][0]["code"] == "E201"
+    assert report["diagnostics"][0]["line"] == 3
+
+
+def test_check_strict_turns_warnings_into_failure(runner, tmp_path):
+    rules = write_rulebook(tmp_path / "rb", {"assign/w.yaml": """
+stage: assign
+rules:
+  - {id: w, title: t, cite: c, lead: $approved_by}
+"""})
+    assert runner.invoke(main, ["check", str(rules)]).exit_code == 0
+    strict = runner.invoke(main, ["check", str(rules), "--strict"])
+    assert strict.exit_code == 1 and "W301" in strict.stdout
+
+
+def test_check_missing_directory(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "E100" in result.stdout
+
+
+def test_explain_in_chinese_with_citations(runner):
+    result = runner.invoke(main, ["explain", "--title", "工地扬尘", "--district", "黄浦区",
+                                  "--category", "construction_dust", "--why-not", "sthj"])
+    assert result.exit_code == 0, result.output
+    assert "牵头部门：上海市黄浦区建设和管理委员会（huangpu.zjw）" in result.stdout
+    assert "《上海市大气污染防治条例》" in result.stdout
+    assert "为何不是黄浦区生态环境局" in result.stdout
+
+
+def test_explain_from_file_and_english(runner, tmp_path):
+    matter = tmp_path / "m.json"
+    matter.write_text(json.dumps({"id": "f1", "title": "工地扬尘", "category": "construction_dust"}), encoding="utf-8")
+    result = runner.invoke(main, ["explain", "--file", str(matter), "--lang", "en"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Matter f1: lead found")
+
+
+def test_explain_needs_a_matter(runner):
+    result = runner.invoke(main, ["explain"])
+    assert result.exit_code == 2 and "--title" in result.output
+
+
+def test_explain_invalid_matter_exit_1(runner):
+    result = runner.invoke(main, ["explain", "--title", "x", "--district", "火星区"])
+    assert result.exit_code == 1 and "未知的区" in result.stdout
+
+
+def test_explain_facts_are_typed(runner):
+    result = runner.invoke(main, ["explain", "--title", "工地扬尘", "--category", "construction_dust",
+                                  "--fact", "suspected_crime=true", "--json"])
+    assert result.exit_code == 0
+    assert any(t["to"]["role"] == "gaj" for t in json.loads(result.stdout)["transfers"])
+
+
+@pytest.mark.parametrize("which", ["matter", "resolution", "rulebook", "all"])
+def test_schema(runner, which):
+    result = runner.invoke(main, ["schema", which])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema if which == "all" else schema["type"] == "object"
+
+
+def test_rule_tests_command(runner):
+    result = runner.invoke(main, ["test", str(RULES)])
+    assert result.exit_code == 0, result.stdout[-2000:]
+    assert "0 失败" in result.stdout.splitlines()[-1]
+
+
+def test_version_and_help(runner):
+    assert runner.invoke(main, ["--version"]).exit_code == 0
+    help_text = runner.invoke(main, ["--help"]).stdout
+    for command in ("resolve", "check", "explain", "schema", "test"):
+        assert command in help_text
