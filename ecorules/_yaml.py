@@ -2,8 +2,9 @@
 
 PyYAML's SafeLoader composes nodes carrying start marks; we construct plain Python values from the
 node tree ourselves so that (a) every mapping key and value gets a `Location`, (b) duplicate keys
-are errors, not silent overwrites, and (c) any tag outside YAML's core schema (e.g. `!!python/...`)
-is refused before anything is constructed.
+are errors, not silent overwrites, (c) any tag outside YAML's core schema (e.g. `!!python/...`)
+is refused before anything is constructed, and (d) a scalar PyYAML cannot construct (an impossible
+date, `!!int abc`) becomes a diagnostic instead of an exception.
 """
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ import yaml
 
 from .errors import Diagnostic, Location
 
-_CORE_TAGS = {
-    "tag:yaml.org,2002:" + t
-    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "binary")
-}
+_CORE = "tag:yaml.org,2002:"
+_CORE_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "binary", "merge")}
 
 Path = tuple  # a path of mapping keys and sequence indexes from the document root
 
@@ -44,8 +43,13 @@ class YamlDoc:
         return self.values.get((), Location(self.file, 1, 1))
 
 
-def _loc(file: str, node: yaml.Node) -> Location:
-    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+def _loc(file: str, node_or_mark) -> Location:
+    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
 def load_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
@@ -58,51 +62,87 @@ def load_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-        problems.append(Diagnostic("E101", f"YAML 语法错误：{exc.problem or exc}", where,
-                                   suggestion="检查缩进、冒号后的空格和引号是否成对。"))
-        return None, problems
-    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises Marked errors for text input
-        problems.append(Diagnostic("E101", f"YAML 语法错误：{exc}", Location(file, 1, 1)))
+        problems.append(_syntax_error(exc, file))
         return None, problems
     doc = YamlDoc(file, None)
     if root is None:
-        doc.data = None
         return doc, problems
-    constructor = yaml.SafeLoader("")  # only used for scalar conversion
-    doc.data = _build(root, (), doc, problems, constructor)
+    doc.data = _Builder(doc, problems).build(root, ())
     return doc, problems
 
 
-def _build(node: yaml.Node, path: Path, doc: YamlDoc, problems: list, ctor) -> Any:
-    doc.values[path] = _loc(doc.file, node)
-    if node.tag not in _CORE_TAGS:
-        problems.append(Diagnostic(
-            "E102", f"不允许的 YAML 标签 '{node.tag}'（规则文件只能含普通数据）", _loc(doc.file, node),
-            suggestion="删除该标签；规则文件只能使用文字、数字、日期、列表和映射。"))
-        return None
-    if isinstance(node, yaml.MappingNode):
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    problem, context = exc.problem_mark, exc.context_mark
+    # for an unclosed quote or bracket PyYAML's problem is at the end of the file; the author needs
+    # the place where it was opened, which PyYAML keeps as the context
+    opened = context is not None and problem is not None and context.line < problem.line \
+        and exc.context and ("scanning a quoted" in exc.context or "flow" in exc.context)
+    mark = context if opened else (problem or context)
+    where = _loc(file, mark) if mark else Location(file, 1, 1)
+    detail = f"{exc.problem or exc}"
+    if opened:
+        detail += f"（从这里开始的{'引号' if 'quoted' in exc.context else '括号'}没有闭合）"
+    return Diagnostic("E101", f"YAML 语法错误：{detail}", where,
+                      suggestion="检查缩进（只能用空格，不能用 Tab）、冒号后的空格和引号、括号是否成对。")
+
+
+class _Builder:
+    def __init__(self, doc: YamlDoc, problems: list):
+        self.doc = doc
+        self.problems = problems
+        self.ctor = yaml.SafeLoader("")  # used only to convert scalars and resolve merge keys
+
+    def problem(self, code, message, node, suggestion=None):
+        self.problems.append(Diagnostic(code, message, _loc(self.doc.file, node), suggestion=suggestion))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.doc.values[path] = _loc(self.doc.file, node)
+        if node.tag not in _CORE_TAGS:
+            self.problem("E102", f"不允许的 YAML 标签 '{_short_tag(node.tag)}'（规则文件只能含普通数据）", node,
+                         "删除该标签；规则文件只能使用文字、数字、日期、列表和映射。")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        try:
+            return self.ctor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            self.problem("E105", f"值 '{node.value}' 不能按 {_short_tag(node.tag)} 读取"
+                                 + ("（日期不存在？）" if node.tag == _CORE + "timestamp" else ""), node,
+                         "日期写作 YYYY-MM-DD；不需要类型标签时请删除 !! 标签。")
+            return None
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict:
+        own = list(node.value)
+        try:
+            self.ctor.flatten_mapping(node)  # resolves YAML merge keys (<<) the safe way
+        except yaml.YAMLError as exc:
+            self.problem("E105", f"合并键 '<<' 只能引用映射：{getattr(exc, 'problem', exc)}", node)
+            node.value = [(k, v) for k, v in own if k.tag != _CORE + "merge"]
+        merged = [pair for pair in node.value if pair not in own]
         result: dict = {}
         first_seen: dict = {}
-        ctor.flatten_mapping(node)  # resolves YAML merge keys (<<) the safe way
-        for key_node, value_node in node.value:
-            key = _build(key_node, path + ("<key>",), doc, problems, ctor)
-            doc.values.pop(path + ("<key>",), None)
-            if isinstance(key, (list, dict)) or key is None and key_node.tag != "tag:yaml.org,2002:null":
-                problems.append(Diagnostic("E105", "映射的键必须是简单值", _loc(doc.file, key_node)))
+        own_keys = set()
+        # the mapping's own keys first: YAML's merge rule says they override merged ones
+        for key_node, value_node in [p for p in node.value if p in own] + merged:
+            from_merge = (key_node, value_node) in merged
+            key = self.build(key_node, path + ("<key>",))
+            self.doc.values.pop(path + ("<key>",), None)
+            if isinstance(key, (list, dict)) or (key is None and key_node.tag != _CORE + "null"):
+                self.problem("E105", "映射的键必须是简单值", key_node)
                 continue
-            key = str(key) if not isinstance(key, (str, int)) else key
+            key = key if isinstance(key, (str, int)) else str(key)
             if key in result:
+                if from_merge and key in own_keys:
+                    continue
                 first = first_seen[key]
-                problems.append(Diagnostic(
-                    "E103", f"重复的键 '{key}'（第一次出现在第 {first.line} 行）", _loc(doc.file, key_node),
-                    suggestion="删除或合并重复的键；YAML 只会保留最后一个值。"))
+                self.problem("E103", f"重复的键 '{key}'（第一次出现在第 {first.line} 行）", key_node,
+                             "删除或合并重复的键。")
                 continue
-            first_seen[key] = _loc(doc.file, key_node)
-            doc.keys[path + (key,)] = _loc(doc.file, key_node)
-            result[key] = _build(value_node, path + (key,), doc, problems, ctor)
+            if not from_merge:
+                own_keys.add(key)
+            first_seen[key] = _loc(self.doc.file, key_node)
+            self.doc.keys[path + (key,)] = first_seen[key]
+            result[key] = self.build(value_node, path + (key,))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc, problems, ctor) for i, item in enumerate(node.value)]
-    return ctor.construct_object(node, deep=True)

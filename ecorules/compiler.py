@@ -174,9 +174,10 @@ def check_pattern(pattern: str) -> Optional[tuple[int, str]]:
 class ConditionParser:
     """Parses one rule's `when` into a tree, recording the kinds of literals per field."""
 
-    def __init__(self, stage: str):
+    def __init__(self, stage: str, kinds: Optional[dict] = None, origins: Optional[dict] = None):
         self.fields = fields_for(stage)
-        self.kinds: dict[str, str] = {}   # field → "str" | "num" | "bool" (as used by literals)
+        self.kinds: dict[str, str] = dict(kinds or {})   # field → "str" | "num" | "bool" (as used by literals)
+        self.origins: dict[str, str] = origins or {}     # field → id of the rule that first fixed its type
 
     def parse(self, when: dict) -> All:
         return self._mapping(when, ())
@@ -215,22 +216,31 @@ class ConditionParser:
             got = "num"
             if isinstance(value, float) and (math.isnan(value) or math.isinf(value) or
                                              ("e" in repr(value) and "." not in repr(value))):
-                raise ConditionError("E309", f"数值 {value!r} 无法交给 durable_rules（写成普通小数）", where)
+                raise ConditionError("E309", f"数值 {value} 太小或太大，durable_rules 无法比较", where,
+                                     "绝对值需在 0.0001 到 1e16 之间（或为 0）；请换算单位。")
         elif isinstance(value, str):
             got = "str"
             if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
                 raise ConditionError("E309", "文字过长（超过 60000 字节）", where)
         else:
-            raise ConditionError("E105", f"{what}必须是文字、数字或 true/false，得到 {type(value).__name__}", where,
+            shown = "列表" if isinstance(value, list) else "映射" if isinstance(value, dict) else "空值"
+            raise ConditionError("E105", f"{what}必须是文字、数字或 true/false，这里是{shown}", where,
                                  "要判断字段是否存在请用 {exists: true}。")
         expected = kind or self.kinds.get(name)
         if expected and expected != got:
-            raise ConditionError("E306", f"字段 '{name}' 的值类型应为 {_KIND_ZH[expected]}，这里是 {_KIND_ZH[got]}", where,
-                                 "同一字段在全部规则中只能用一种类型的值。")
+            origin = "" if kind else f"（规则 {self.origins.get(name, '?')} 中用的是{_KIND_ZH[expected]}）"
+            raise ConditionError("E306", f"字段 '{name}' 的值类型应为{_KIND_ZH[expected]}{origin}，这里是{_KIND_ZH[got]}",
+                                 where, "同一字段在全部规则中只能用一种类型的值。")
         self.kinds[name] = got
         return value
 
     def _test(self, name, path, kind, test, where):
+        if isinstance(test, list):
+            raise ConditionError("E105", f"字段 '{name}' 的值是列表；要匹配其中任一个值请写 {{in: [...]}}", where,
+                                 f"例如 {name}: {{in: [{', '.join(map(str, test[:2]))}]}}")
+        if test is None:
+            raise ConditionError("E105", f"字段 '{name}' 的值为空", where,
+                                 "写出要比较的值；要判断字段是否存在请用 {exists: true}。")
         if not isinstance(test, dict):
             return Test(path, "eq", self._literal(name, kind, test, where))
         if len(test) != 1:
@@ -252,7 +262,8 @@ class ConditionParser:
             return Test(path, "exists" if arg else "nexists")
         if op in _RANGE:
             if isinstance(arg, bool) or not isinstance(arg, (int, float)):
-                raise ConditionError("E105", f"'{op}' 需要一个数字", here)
+                hint = "（YAML 把 1e-05 这样不带小数点的写法读成文字）" if isinstance(arg, str) and "e" in arg.lower() else ""
+                raise ConditionError("E105", f"'{op}' 需要一个数字，得到 {arg!r}{hint}", here)
             self._literal(name, kind, arg, here)
             return Test(path, op, arg)
         words = [arg] if op in ("contains", "matches") else arg
@@ -395,8 +406,7 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
     kind_where: dict[str, tuple] = {}
     by_stage: dict[str, list[CompiledRule]] = {s: [] for s in STAGES}
     for index, rule in enumerate(rules):
-        parser = ConditionParser(rule.stage)
-        parser.kinds = dict(kinds)
+        parser = ConditionParser(rule.stage, kinds, kind_where)
         try:
             tree = parser.parse(rule.when) if rule.when is not None else All(())
         except ConditionError as exc:

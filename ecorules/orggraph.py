@@ -10,7 +10,7 @@ Role references are resolved here, once per (role, jurisdiction), at build time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import networkx as nx
 
@@ -30,11 +30,11 @@ _FUNCTIONAL = "functional_department"
 
 @dataclass(frozen=True)
 class Located:
-    """A spec together with where it was written."""
+    """A spec together with where it was written: `where("held_by", "jtw")` → Location of that key."""
 
     spec: object
     location: Location
-    key_locations: dict  # field name → Location
+    where: Callable[..., Location]
 
 
 class OrgGraph:
@@ -68,9 +68,13 @@ class OrgGraph:
             spec: DepartmentSpec = item.spec
             if spec.role in self.roles:
                 first = self._role_where[spec.role].location
-                self._error("E302", f"职能代码 '{spec.role}' 重复（第一次在 {first}）", item.key_locations.get("role", item.location),
+                self._error("E302", f"职能代码 '{spec.role}' 重复（第一次在 {first}）", item.where("role"),
                             "每个职能只写一条，区级差异写在 districts 的 held_by / absent / names 中。")
                 continue
+            self._check_template(spec.district, item.where, ("district",))
+            if spec.role in LEADERSHIP and (spec.district in ("none", "shared") or not spec.municipal):
+                self._error("E207", f"'{spec.role}'（党委 / 政府）必须在市级和每个区都有机构（district 写名称模板，"
+                                    "municipal 为 true）", item.where("district"), "上报对象是同级党委和政府。")
             self.roles[spec.role] = spec
             self._role_where[spec.role] = item
         missing = [r for r in LEADERSHIP if r not in self.roles]
@@ -79,29 +83,46 @@ class OrgGraph:
             self._error("E207", f"组织数据缺少职能 {', '.join(missing)}（党委 party、政府 gov 是上报的对象）", any_where,
                         "添加 role: party 与 role: gov 两条。")
 
+    def _check_template(self, template, where, path):
+        if template in (None, "none", "shared"):
+            return
+        for key in ("name", "short_name"):
+            text = getattr(template, key)
+            try:
+                text.format(区="区", 区简="区")
+            except (KeyError, ValueError, IndexError, AttributeError):
+                self._error("E105", f"名称模板 '{text}' 只能使用 {{区}} 和 {{区简}} 两个占位符，且大括号要成对",
+                            where(*path, key), "例如 上海市{区}生态环境局。")
+
     def _add_districts(self, districts):
         for item in districts:
             spec: DistrictSpec = item.spec
-            where = item.key_locations
+            where = item.where
             if spec.code not in DISTRICT_CODES:
-                self._error("E207", f"未知的区代码 '{spec.code}'", where.get("code", item.location),
-                            suggest(spec.code, DISTRICT_CODES, "区代码"))
+                self._error("E207", f"未知的区代码 '{spec.code}'", where("code"), suggest(spec.code, DISTRICT_CODES, "区代码"))
                 continue
             if spec.code in self.districts:
-                self._error("E302", f"区 '{spec.code}' 重复", where.get("code", item.location))
+                self._error("E302", f"区 '{spec.code}' 重复", where("code"))
                 continue
             for role, holder in spec.held_by.items():
-                for value in (role, holder):
-                    if value not in self.roles:
-                        self._error("E206", f"区 {spec.code} 的 held_by 中有未知职能 '{value}'",
-                                    where.get("held_by", item.location), suggest(value, self.roles, "职能代码"))
-                if holder in spec.held_by or holder in spec.absent:
-                    self._error("E206", f"区 {spec.code}：'{role}' 由 '{holder}' 承担，但 '{holder}' 本身在该区不存在",
-                                where.get("held_by", item.location), "让 held_by 指向该区实际存在的部门。")
-            for role in list(spec.absent) + list(spec.names):
                 if role not in self.roles:
-                    self._error("E206", f"区 {spec.code} 中有未知职能 '{role}'", where.get("absent", item.location),
+                    self._error("E206", f"区 {spec.code} 的 held_by 中有未知职能 '{role}'", where("held_by", role),
                                 suggest(role, self.roles, "职能代码"))
+                if holder not in self.roles:
+                    self._error("E206", f"区 {spec.code} 的 held_by 中有未知职能 '{holder}'",
+                                where("held_by", role, key=False), suggest(holder, self.roles, "职能代码"))
+                elif holder in spec.held_by or holder in spec.absent:
+                    self._error("E206", f"区 {spec.code}：'{role}' 由 '{holder}' 承担，但 '{holder}' 本身在该区不存在",
+                                where("held_by", role, key=False), "让 held_by 指向该区实际存在的部门。")
+            for i, role in enumerate(spec.absent):
+                if role not in self.roles:
+                    self._error("E206", f"区 {spec.code} 的 absent 中有未知职能 '{role}'", where("absent", i, key=False),
+                                suggest(role, self.roles, "职能代码"))
+            for role, names in spec.names.items():
+                if role not in self.roles:
+                    self._error("E206", f"区 {spec.code} 的 names 中有未知职能 '{role}'", where("names", role),
+                                suggest(role, self.roles, "职能代码"))
+                self._check_template(names, where, ("names", role))
             self.districts[spec.code] = spec
 
     def _district_node_names(self, spec: DepartmentSpec, district: DistrictSpec) -> tuple[str, str]:

@@ -7,8 +7,10 @@ compile (E3xx). Everything found is reported at once, each at `file:line:col`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, Iterable, Optional
@@ -168,14 +170,26 @@ def _schema_diagnostics(doc: YamlDoc, model: type[BaseModel], error: ValidationE
             diag = Diagnostic("E106", f"缺少必填的键 '{key}'", doc.where(data_path[:-1]),
                               suggestion=f"在此处添加 '{key}:'。")
         else:
+            value = item.get("input")
+            if item["type"] == "literal_error" and isinstance(value, dict):
+                continue  # a union member that does not apply (e.g. district: a template, not none/shared)
             text = _MESSAGES.get(item["type"])
+            suggestion = None
             if item["type"] == "literal_error":
-                text = "应为 " + str(item.get("ctx", {}).get("expected", "")) + " 之一"
+                allowed = re.findall(r"'([^']*)'", str(item.get("ctx", {}).get("expected", "")))
+                text = "应为 " + "、".join(allowed) + " 之一"
+                if isinstance(value, bool):
+                    suggestion = f'YAML 把不带引号的 yes/no/on/off 读成 true/false，请加引号，如 "{"yes" if value else "no"}"。'
+                elif isinstance(value, str):
+                    suggestion = suggest(value, allowed)
             if item["type"] == "string_pattern_mismatch":
                 text = f"格式不符（须匹配 {item.get('ctx', {}).get('pattern')}）"
-            value = item.get("input")
-            shown = f"，得到 {value!r}" if isinstance(value, (str, int, float, bool, dt.date)) else ""
-            diag = Diagnostic("E105", f"'{key}' 的值无效：{text or item['msg']}{shown}", doc.where(data_path))
+            if isinstance(value, dt.datetime):
+                text, shown = "应为日期 YYYY-MM-DD（不带时间）", f"，得到 {value.isoformat(sep=' ')}"
+            else:
+                shown = f"，得到 {value!r}" if isinstance(value, (str, int, float, bool, dt.date)) else ""
+            diag = Diagnostic("E105", f"'{key}' 的值无效：{text or item['msg']}{shown}", doc.where(data_path),
+                              suggestion=suggestion)
         found.setdefault(data_path, diag)
     return list(found.values())
 
@@ -194,6 +208,8 @@ class _Loader:
         self.display_root = display_root
         self.diagnostics: list[Diagnostic] = []
         self.loaded: list[_Loaded] = []
+        self.failed: set[str] = set()          # kinds of files that failed their schema
+        self.broken_rule_ids: set[str] = set()  # rule ids written in rule files that failed their schema
         self.digest = hashlib.sha256()
 
     def display(self, path: FsPath) -> str:
@@ -211,8 +227,12 @@ class _Loader:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            self.diagnostics.append(Diagnostic("E107", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", Location(name, 1, 1),
-                                               suggestion="用 UTF-8 重新保存该文件。"))
+            before = raw[:exc.start].decode("utf-8-sig", errors="replace")
+            line = before.count("\n") + 1
+            col = len(before) - (before.rfind("\n") + 1) + 1
+            self.diagnostics.append(Diagnostic(
+                "E107", f"文件不是 UTF-8 编码（第 {exc.start + 1} 字节无法按 UTF-8 读取）", Location(name, line, col),
+                suggestion="用 UTF-8 重新保存该文件（Excel / WPS / 记事本“另存为”时选 UTF-8）。"))
             return
         doc, problems = load_yaml(text, name)
         self.diagnostics.extend(problems)
@@ -226,16 +246,21 @@ class _Loader:
             return
         kind = next((k for k in doc.data if k in S.FILE_KINDS), None)
         if kind is None:
-            first = next(iter(doc.data), "")
+            # name the key that looks like a file kind (`rule:` for `rules:`), else the first key
+            close = [k for k in doc.data if difflib.get_close_matches(str(k), S.FILE_KINDS, n=1, cutoff=0.6)]
+            key = close[0] if close else next(iter(doc.data), "")
             self.diagnostics.append(Diagnostic(
-                "E110", f"无法识别的文件：顶层键 '{first}' 不是 {', '.join(S.FILE_KINDS)} 之一",
-                doc.where((first,), key=True), suggestion=suggest(str(first), S.FILE_KINDS, "顶层键")))
+                "E110", f"无法识别的文件：顶层键 '{key}' 不是 {', '.join(S.FILE_KINDS)} 之一",
+                doc.where((key,), key=True), suggestion=suggest(str(key), S.FILE_KINDS, "顶层键")))
+            self.failed.add("unknown")
             return
         model_cls = S.FILE_KINDS[kind]
         try:
             model = model_cls.model_validate(doc.data)
         except ValidationError as exc:
             self.diagnostics.extend(_schema_diagnostics(doc, model_cls, exc))
+            self.failed.add(kind)
+            self.broken_rule_ids.update(_raw_rule_ids(doc.data) if kind == "rules" else ())
             return
         self.loaded.append(_Loaded(name, doc, kind, model))
 
@@ -246,10 +271,10 @@ class _Loader:
 # ---------------------------------------------------------------- the rulebook
 def _located(item: _Loaded, key: str, index: int, spec) -> Located:
     path = (key, index)
-    keys = {name: item.doc.where(path + (name,), key=True) for name in type(spec).model_fields}
-    keys.update({info.alias: item.doc.where(path + (info.alias,), key=True)
-                 for info in type(spec).model_fields.values() if info.alias})
-    return Located(spec, item.doc.where(path), keys)
+
+    def where(*parts, key: bool = True) -> Location:
+        return item.doc.where(path + parts, key=key)
+    return Located(spec, item.doc.where(path), where)
 
 
 def load_rulebook(path: str | os.PathLike, strict: bool = False) -> Rulebook:
@@ -300,6 +325,8 @@ class _Assembler:
             departments += [_located(item, "departments", i, d) for i, d in enumerate(item.model.departments)]
             districts += [_located(item, "districts", i, d) for i, d in enumerate(item.model.districts)]
         if not departments:
+            if self.loader.failed & {"departments", "districts"}:
+                return None, self.diagnostics  # the org file's own errors say it all
             self.error("E111", "规则库中没有组织数据（departments:）", Location(loader.display_root),
                        suggestion="添加一个含 departments: 与 districts: 的 YAML 文件。")
             return None, self.diagnostics
@@ -412,9 +439,11 @@ class _Assembler:
             for ref, where, what in refs:
                 self._check_reference(rule, ref, where, what)
             for i, other in enumerate(rule.overrides):
+                if other in self.loader.broken_rule_ids and other not in ids:
+                    continue  # written in a file with errors of its own; reported there
                 if other not in ids:
                     self.error("E205", f"overrides 中的规则 '{other}' 不存在", self._where(rule, "overrides", i, key=False),
-                               rule.id, suggest(other, ids, "规则编号"))
+                               rule.id, suggest(other, [i for i in ids if i != rule.id], "规则编号"))
                 elif ids[other].stage != rule.stage:
                     self.error("E307", f"只能覆盖同一阶段的规则（'{other}' 属于 {ids[other].stage}）",
                                self._where(rule, "overrides", i, key=False), rule.id)
@@ -452,7 +481,7 @@ class _Assembler:
                     continue
                 node = self.org.resolve(ref, code)
                 if node and self.org.node(node)["jurisdiction"] != code:
-                    self.error("E351", f"区级事项会上报到 {self.org.node(node)['name']}（{node}），违反实施意见（七）"
+                    self.error("E351", f"区级事项的上报会交给 {self.org.node(node)['name']}（{node}），违反实施意见（七）"
                                        "“上级有关职能部门不应干预”", self._where(rule, "escalate"), rule.id,
                                "区级事项由本区党委和政府研究明确；在 when 中加 level: municipal，或改为 party / gov。")
                     return
@@ -468,6 +497,7 @@ class _Assembler:
                 refs += [("candidates", a) for a in (expect.candidates or [])] + [("transfers", a) for a in (expect.transfers or [])]
                 if expect.escalation:
                     refs += [("escalation.to", a) for a in expect.escalation.to]
+                    refs += [("escalation.proposer", expect.escalation.proposer)] if expect.escalation.proposer else []
                 for what, ref in refs:
                     if not self.org.is_known(ref):
                         self.error("E201", f"测试“{test.name}”中未知的部门 '{ref}'（{what}）",
@@ -479,18 +509,25 @@ class _Assembler:
         return tests
 
 
+def _raw_rule_ids(data) -> set:
+    rules = data.get("rules") if isinstance(data, dict) else None
+    return {r["id"] for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)} \
+        if isinstance(rules, list) else set()
+
+
 def _category_literals(when, path):
-    """(value, path) of every literal a `category` test compares with."""
+    """(value, path) of every text literal a `category` test compares with (other shapes are left
+    to the compiler, which reports them)."""
     if isinstance(when, dict):
         for key, value in when.items():
             if key == "category":
                 if isinstance(value, dict):
                     for op, arg in value.items():
                         if op == "in" and isinstance(arg, list):
-                            yield from ((v, path + (key, op, i)) for i, v in enumerate(arg))
-                        elif op == "not" and not isinstance(arg, dict):
+                            yield from ((v, path + (key, op, i)) for i, v in enumerate(arg) if isinstance(v, str))
+                        elif op == "not" and isinstance(arg, str):
                             yield arg, path + (key, op)
-                else:
+                elif isinstance(value, str):
                     yield value, path + (key,)
             elif key in ("any", "all") and isinstance(value, list):
                 for i, item in enumerate(value):
@@ -509,6 +546,7 @@ def _fields_in(when) -> set:
             elif key == "not":
                 found |= _fields_in(value)
             else:
+                key = str(key)
                 found.add(key.split(".")[0] if key.startswith("approved_by") else key)
     return found
 
