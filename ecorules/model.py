@@ -75,6 +75,8 @@ class Escalation(BaseModel):
 
 
 class Transfer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     to: Department
     reason: str
     cite: str
@@ -92,6 +94,8 @@ class Obligation(BaseModel):
 
 class Basis(BaseModel):
     """A rule that fired, where it is written and what it cites."""
+
+    model_config = ConfigDict(frozen=True)
 
     rule: str
     stage: Literal["classify", "assign", "route"]

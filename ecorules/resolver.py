@@ -50,6 +50,7 @@ class Resolver:
         self.rules = {stage.stage: {name: c.rule for name, c in stage.rules.items()}
                       for stage in rulebook.compiled.stages.values()}
         self.field_kinds = rulebook.compiled.field_kinds
+        self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -223,10 +224,15 @@ class Resolver:
                     found.append(node)
         return found
 
-    @staticmethod
-    def _basis(rule: Rule, outcome: str) -> Basis:
-        return Basis.model_construct(rule=rule.id, stage=rule.stage, file=rule.file, line=rule.line, cite=rule.cite,
-                                     provenance=rule.provenance, outcome=outcome)
+    def _basis(self, rule: Rule, outcome: str) -> Basis:
+        # immutable and shared: a rule with one outcome always reads the same (saves work per matter)
+        key = (rule.id, outcome)
+        found = self._basis_cache.get(key)
+        if found is None:
+            found = self._basis_cache[key] = Basis.model_construct(
+                rule=rule.id, stage=rule.stage, file=rule.file, line=rule.line, cite=rule.cite,
+                provenance=rule.provenance, outcome=outcome)
+        return found
 
     def _jurisdiction(self, matter: Matter) -> tuple[str, str]:
         if matter.district is None:

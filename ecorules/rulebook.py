@@ -196,7 +196,8 @@ def _schema_diagnostics(doc: YamlDoc, model: type[BaseModel], error: ValidationE
 
 @dataclass
 class _Loaded:
-    path: str
+    path: str          # as shown in diagnostics (relative to the working directory when inside it)
+    relative: str      # relative to the rulebook root: what results cite, wherever the rulebook lives
     doc: YamlDoc
     kind: str
     model: Any
@@ -262,7 +263,7 @@ class _Loader:
             self.failed.add(kind)
             self.broken_rule_ids.update(_raw_rule_ids(doc.data) if kind == "rules" else ())
             return
-        self.loaded.append(_Loaded(name, doc, kind, model))
+        self.loaded.append(_Loaded(name, path.relative_to(self.root).as_posix(), doc, kind, model))
 
     def of_kind(self, *kinds) -> Iterable[_Loaded]:
         return [item for item in self.loaded if item.kind in kinds]
@@ -350,7 +351,7 @@ class _Assembler:
             version=meta.version if meta else "0", hash=loader.digest.hexdigest(), rules=tuple(rules), org=org,
             categories=self.categories, tests=tuple(tests), compiled=compiled,
             warnings=tuple(d for d in self.diagnostics if d.severity == "warning"),
-            files=tuple(item.path for item in loader.loaded))
+            files=tuple(item.relative for item in loader.loaded))
         return rulebook, self.diagnostics
 
     # -- pieces
@@ -382,7 +383,7 @@ class _Assembler:
                     effective_until=effective.until, overrides=tuple(spec.overrides), lead=spec.lead,
                     assist=tuple(spec.assist), set=dict(spec.set or {}), escalate=spec.escalate,
                     transfers=tuple(spec.transfer), obligations=tuple(spec.obligation), status=spec.status,
-                    file=item.path, line=where.line, order=len(rules))
+                    file=item.relative, line=where.line, order=len(rules))
                 rules.append(rule)
                 docs[spec.id] = (item.doc, ("rules", i), spec)
         return rules, docs
@@ -505,7 +506,7 @@ class _Assembler:
                                    suggestion=suggest(ref, self.org.reference_names(), "部门"))
                 if expect.category:
                     self._check_category(expect.category, item.doc.where(("tests", i, "expect", "category")), None)
-                tests.append(RuleTest(test, item.path, where.line))
+                tests.append(RuleTest(test, item.relative, where.line))
         return tests
 
 

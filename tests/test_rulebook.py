@@ -90,7 +90,7 @@ def test_every_shipped_rule_has_a_cite(shipped):
 
 def test_shipped_rule_positions_point_at_their_id(shipped):
     for rule in shipped.rules:
-        lines = Path(rule.file).read_text(encoding="utf-8").splitlines()
+        lines = (RULES / rule.file).read_text(encoding="utf-8").splitlines()
         assert f"id: {rule.id}" in lines[rule.line - 1], f"{rule.file}:{rule.line} is not rule {rule.id}"
     assert [r.order for r in shipped.rules] == list(range(len(shipped.rules)))
 
