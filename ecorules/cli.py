@@ -2,13 +2,15 @@
 
 Errors are caught once (`EcorulesError` renders itself); tracebacks only with --debug.
 Exit codes: 0 success; 1 rulebook or usage error (or failing rule tests / diagnostics);
-3 `resolve` finished but some rows were invalid.
+3 `resolve` finished but some rows were invalid; 130 `resolve` interrupted (partial output kept as .part).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -18,11 +20,10 @@ from . import __version__
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError, RulebookError, summary_line
 from .explain import explain_lines
-from .formats import BadRow, read_jsonl, write_jsonl
+from .batch import Progress, format_progress, run_batch
+from .formats import FORMATS
 from .rulebook import check_rulebook, load_rulebook
-from .ruletests import run_rule_tests
-
-EXIT_INVALID_ROWS = 3
+from .ruletests import coverage, junit_xml, run_rule_tests
 
 
 class _Group(click.Group):
@@ -56,29 +57,83 @@ def main(debug):
     """
 
 
-@main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-@rules_option
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", atomic=True), default="-",
-              help="输出文件（默认标准输出） / output file (default stdout)")
-def resolve(file, rules_dir, output):
-    """逐行读取事项（JSONL，- 为标准输入），逐行输出判断结果（JSONL）。
+class _ResolveCommand(click.Command):
+    """`resolve` exits 1 on a usage error (its documented contract), not click's default 2."""
 
-    Resolve matters from FILE (JSONL, or - for stdin); one JSON resolution per line.
-    Exit 0 when every row resolved or was routed, 3 when some rows were invalid.
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
+def _progress_printer(stream):
+    def show(progress: Progress):
+        stream.write("\r\033[K" + format_progress(progress))
+        stream.flush()
+    return show
+
+
+@main.command(cls=_ResolveCommand)
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="输出文件，格式按扩展名（.jsonl .csv .xlsx）；默认标准输出 JSONL / output file (default: JSONL on stdout)")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), help="输出格式 / output format")
+@click.option("--input-format", type=click.Choice(FORMATS), help="输入格式（默认按扩展名；标准输入为 jsonl）")
+@click.option("--encoding", help="CSV/JSONL 输入编码（默认自动判断 UTF-8 或 GB18030） / input encoding")
+@click.option("--sheet", help="XLSX 工作表名（默认第一个） / XLSX sheet (default: the first)")
+@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
+              help="并行进程数，0 = CPU 核数；结果与顺序同 --workers 1 / processes (0 = all cores)")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="判断日期 YYYY-MM-DD，用于没有自带日期的行（默认今天） / date for rows without one")
+@click.option("--errors", "errors_file", type=click.Path(dir_okay=False),
+              help="把无效行按输入格式写入此文件，改正后可重跑 / write invalid rows here, in the input's format")
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="把汇总写成 JSON 文件 / write the summary as JSON")
+@click.option("--resume", is_flag=True,
+              help="跳过输出（或其 .part）中已有编号的行，接着写 / skip ids already in the output")
+@click.option("-q", "--quiet", is_flag=True, help="不显示进度和汇总 / no progress, no summary")
+@rules_option
+def resolve(file, output, output_format, input_format, encoding, sheet, workers, as_of, errors_file, summary_file,
+            resume, quiet, rules_dir):
+    """逐行判断事项：JSONL、CSV、XLSX 输入（- 为标准输入），JSONL、CSV、XLSX 输出。
+
+    Resolve every row of FILE (JSONL, CSV or XLSX; - for stdin). Exit 0 when every row resolved or was
+    routed, 3 when some rows were invalid (every row still gets a result), 1 on a rulebook or usage
+    error, 130 when interrupted (the partial output stays as OUTPUT.part; rerun with --resume).
     """
-    engine = _engine(rules_dir)
-    invalid = 0
-    for row in read_jsonl(file):
-        if isinstance(row, BadRow):
-            result = engine.invalid(None, row.message)
+    stderr = click.get_text_stream("stderr")
+    show = _progress_printer(stderr) if not quiet and stderr.isatty() else None
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+    try:
+        summary = run_batch(file, output, rules=rules_dir, input_format=input_format, output_format=output_format,
+                            encoding=encoding, sheet=sheet, workers=workers,
+                            as_of=as_of.date() if as_of else None, errors=errors_file, resume=resume,
+                            on_progress=show)
+    finally:
+        if show:
+            stderr.write("\r\033[K")
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if summary_file:
+        text = json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        if summary_file == "-":
+            stderr.write(text)
         else:
-            result = engine.resolve(row)
-        invalid += result.status == "invalid"
-        write_jsonl(result, output)
-    if invalid:
-        click.echo(f"{invalid} 行无效（invalid），其余已判断。", err=True)
-        sys.exit(EXIT_INVALID_ROWS)
+            Path(summary_file).write_text(text, encoding="utf-8")
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line, err=True)
+    sys.exit(summary.exit_code)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 @main.command()
@@ -110,19 +165,29 @@ def check(directory, strict, fmt):
 
 @main.command(name="test")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-def test_command(directory):
-    """运行规则库自带的测试（tests: 文件），逐条报告期望与实际的差异。
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", help="输出格式 / output format")
+def test_command(directory, fmt):
+    """运行规则库自带的测试（tests: 文件），逐条报告期望与实际的差异，以及覆盖情况。
 
-    Run the rulebook's own tests; exit 1 when any fails.
+    Run the rulebook's own tests, with coverage of rules and of the policy's articles; exit 1 when any fails.
     """
     engine = Engine.from_directory(directory or default_rules_path())
     outcomes = run_rule_tests(engine)
+    failed = sum(not o.passed for o in outcomes)
+    if fmt == "junit":
+        click.echo(junit_xml(outcomes), nl=False)
+        sys.exit(1 if failed else 0)
     for outcome in outcomes:
         mark = "通过 PASS" if outcome.passed else "失败 FAIL"
         click.echo(f"{mark}  {outcome.name}  ({outcome.test.file}:{outcome.test.line})")
         for line in outcome.differences:
             click.echo(f"      {line}")
-    failed = sum(not o.passed for o in outcomes)
+    report = coverage(engine.rulebook, outcomes)
+    click.echo(f"规则覆盖 / rules exercised: {report.tested}/{report.total}")
+    if report.untested_rules:
+        click.echo("没有测试触发的规则 / rules no test exercised: " + ", ".join(report.untested_rules))
+    if report.uncited_articles:
+        click.echo("没有规则引用的实施意见条款 / articles no rule cites: " + "".join(report.uncited_articles))
     click.echo(f"{len(outcomes) - failed} 通过，{failed} 失败 / {len(outcomes) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -5,6 +5,8 @@ so `lead: zjw` in a 黄浦区 test means 黄浦区建设管理委.
 """
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -102,3 +104,47 @@ def compare(test: RuleTest, resolution: Resolution, rulebook: Rulebook) -> list[
         if set(expect.obligations) != got:
             diffs.append(f"obligations: 期望 {_show(sorted(expect.obligations))}，实际 {_show(sorted(got))}")
     return diffs
+
+
+# ---------------------------------------------------------------- coverage
+POLICY_ARTICLES = tuple("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十 二十一".split())
+_ARTICLE_RUN = re.compile(r"(?:实施意见|沪环督〔2024〕123号)》?((?:\s*[（(][一二三四五六七八九十]+[)）][、，,和及与]?)+)")
+_ARTICLE = re.compile(r"[（(]([一二三四五六七八九十]+)[)）]")
+
+
+def cited_articles(cite: str) -> set[str]:
+    """The policy's articles （一）…（二十一） a citation names, e.g. '实施意见（七）（十）' → {'七', '十'}."""
+    found = set()
+    for run in _ARTICLE_RUN.findall(cite):
+        found.update(a for a in _ARTICLE.findall(run) if a in POLICY_ARTICLES)
+    return found
+
+
+@dataclass
+class Coverage:
+    untested_rules: list[str]        # rule ids no test made fire
+    uncited_articles: list[str]      # policy articles no rule cites, as （七）
+    tested: int
+    total: int
+
+
+def coverage(rulebook: Rulebook, outcomes: list[RuleTestOutcome]) -> Coverage:
+    exercised = {b.rule for outcome in outcomes for b in outcome.resolution.basis}
+    untested = [r.id for r in rulebook.rules if r.id not in exercised]
+    cited = set().union(*(cited_articles(r.cite) for r in rulebook.rules)) if rulebook.rules else set()
+    uncited = [f"（{a}）" for a in POLICY_ARTICLES if a not in cited]
+    return Coverage(untested, uncited, len(rulebook.rules) - len(untested), len(rulebook.rules))
+
+
+def junit_xml(outcomes: list[RuleTestOutcome], suite: str = "ecorules") -> str:
+    """JUnit XML for CI systems: one testcase per rule test, a <failure> listing the differences."""
+    root = ET.Element("testsuite", name=suite, tests=str(len(outcomes)),
+                      failures=str(sum(not o.passed for o in outcomes)))
+    for outcome in outcomes:
+        case = ET.SubElement(root, "testcase", name=outcome.name, classname=outcome.test.file,
+                             file=outcome.test.file, line=str(outcome.test.line))
+        if not outcome.passed:
+            failure = ET.SubElement(case, "failure", message=outcome.differences[0])
+            failure.text = "\n".join(outcome.differences)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
