@@ -6,8 +6,12 @@ edge of durable_rules 2.0.28 that a rule could hit is refused or worked around h
 
 * every condition starts with the anchor test `_m == 1`, so no rule is made only of `$nex`, no `$and`
   is ever empty, and an equality test always comes first;
-* `contains` words are escaped for durable's Lua-like regex; `matches` patterns are validated against
-  the documented dialect before durable sees them (durable accepts some broken patterns silently);
+* text tests (`contains`, `contains_any`, `matches`) never reach durable's regex operator `$mt`, which
+  answers wrongly (measured: `.*(abc|de).*` does not match "abcd"; `.*bbb.*` does not match
+  "baabbbba"; `.*aaab.*` cannot even be registered). Each distinct text test becomes a *feature*:
+  computed per matter by `FeatureTable` (plain substring search, or the documented pattern dialect
+  translated to Python `re`), handed to durable as `_f.<id> = 1`, and tested there by equality
+  (negation: the field exists and the feature does not);
 * literals of one field must share one type (durable compares mixed types as text); floats that JSON
   would write with a bare exponent are refused (durable rejects `1e-05`);
 * rules are packed into as many rulesets as needed so that no ruleset exceeds durable's limits
@@ -45,8 +49,7 @@ _FACT_NAME = re.compile(r"^facts\.[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff
 MAX_TEXT_BYTES = 60_000          # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
 LIMIT_CHILDREN = 500             # durable: create_ruleset hangs at the 513th distinct test under a node
-LIMIT_RANGE = 60                 # durable: error 303 above 64 range/exists tests matching one fact
-_MAX_PATHS = 256                 # cap on the $or expansion used for the limits above
+LIMIT_RANGE = 60                 # durable: error 303 above 64 non-equality or $or-branch tests matching one fact
 
 
 def fields_for(stage: str) -> dict[str, str]:
@@ -57,8 +60,8 @@ def fields_for(stage: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Test:
     path: str      # durable path, e.g. "category", "facts.crime", "lead.id"
-    op: str        # eq | neq | gt | gte | lt | lte | exists | nexists | mt
-    value: Any = None
+    op: str        # eq | neq | gt | gte | lt | lte | exists | nexists | has | hasnot
+    value: Any = None  # the literal; for has / hasnot the feature id
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,124 @@ class ConditionError(Exception):
         self.code, self.message, self.where, self.suggestion = code, message, where, suggestion
 
 
-def escape_word(word: str) -> str:
-    """A literal word as a durable regex fragment (only these characters need `%`)."""
-    return "".join("%" + ch if ch in _REGEX_SPECIALS else ch for ch in word)
+FEATURES = "_f"  # the fact key under which text-test features are handed to durable
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One distinct text test: does field `path` contain any of `words` / fully match `pattern`?"""
+
+    id: str
+    path: str
+    words: tuple = ()
+    pattern: Optional[str] = None
+
+    def compile(self):
+        return re.compile(pattern_to_regex(self.pattern), re.DOTALL) if self.pattern is not None else None
+
+
+_CLASS_RE = {"d": "0-9", "a": "A-Za-z", "w": "A-Za-z0-9", "l": "a-z", "u": "A-Z"}
+
+
+def pattern_to_regex(pattern: str) -> str:
+    """The documented `matches` dialect (already validated by check_pattern) as a Python regex."""
+    out = []
+    pos = 0
+    while pos < len(pattern):
+        ch = pattern[pos]
+        if ch == "%":
+            nxt = pattern[pos + 1]
+            out.append(f"[{_CLASS_RE[nxt]}]" if nxt in _CLASS_RE else re.escape(nxt))
+            pos += 2
+        elif ch == "[":
+            end = pos + 1
+            body = []
+            if pattern[end] == "^":
+                body.append("^")
+                end += 1
+            while pattern[end] != "]":
+                if pattern[end] == "%":
+                    nxt = pattern[end + 1]
+                    body.append(_CLASS_RE.get(nxt) or re.escape(nxt))
+                    end += 2
+                    continue
+                item = pattern[end]
+                body.append("-" if item == "-" and body and end + 1 < len(pattern) and pattern[end + 1] != "]"
+                            else re.escape(item))
+                end += 1
+            out.append("[" + "".join(body) + "]")
+            pos = end + 1
+        elif ch == "(":
+            out.append("(?:")
+            pos += 1
+        elif ch in ").|*+?":
+            out.append(ch)
+            pos += 1
+        elif ch == "{":
+            end = pattern.index("}", pos)
+            out.append(pattern[pos:end + 1])
+            pos = end + 1
+        else:
+            out.append(re.escape(ch))
+            pos += 1
+    return "".join(out)
+
+
+class FeatureTable:
+    """Computes, for one fact, which text features hold: {feature id: 1}. Immutable once built.
+
+    Word lists are indexed by first character, so a short ticket title is checked against the few
+    words that can occur in it rather than against every word of the rulebook.
+    """
+
+    def __init__(self, features: list[Feature]):
+        self.features = tuple(features)
+        words: dict[str, dict[str, list]] = {}     # path → word → feature ids
+        patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
+        for feature in features:
+            if feature.pattern is None:
+                for word in feature.words:
+                    words.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+            else:
+                patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
+        self._by_first_char = {
+            path: _index_by_first_char(table) for path, table in words.items()}
+        self._patterns = patterns
+        self._paths = tuple(dict.fromkeys([*words, *patterns]))
+
+    def compute(self, fact: dict) -> dict:
+        found = {}
+        for path in self._paths:
+            value = _lookup(fact, path)
+            if not isinstance(value, str):
+                continue
+            index = self._by_first_char.get(path)
+            if index:
+                for char in set(value):
+                    for word, ids in index.get(char, ()):
+                        if word in value:
+                            for feature_id in ids:
+                                found[feature_id] = 1
+            for feature_id, regex in self._patterns.get(path, ()):
+                if regex.fullmatch(value):
+                    found[feature_id] = 1
+        return found
+
+
+def _index_by_first_char(table: dict[str, list]) -> dict[str, tuple]:
+    index: dict[str, list] = {}
+    for word, ids in table.items():
+        index.setdefault(word[0], []).append((word, tuple(ids)))
+    return {char: tuple(items) for char, items in index.items()}
+
+
+def _lookup(fact: dict, path: str):
+    value = fact
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def check_pattern(pattern: str) -> Optional[tuple[int, str]]:
@@ -174,8 +292,11 @@ def check_pattern(pattern: str) -> Optional[tuple[int, str]]:
 class ConditionParser:
     """Parses one rule's `when` into a tree, recording the kinds of literals per field."""
 
-    def __init__(self, stage: str, kinds: Optional[dict] = None, origins: Optional[dict] = None):
+    def __init__(self, stage: str, kinds: Optional[dict] = None, origins: Optional[dict] = None,
+                 features: Optional[dict] = None):
         self.fields = fields_for(stage)
+        self.features: dict[tuple, Feature] = features if features is not None else {}  # shared, deduplicated
+        self.used: list[str] = []   # ids of the features this rule's condition uses
         self.kinds: dict[str, str] = dict(kinds or {})   # field → "str" | "num" | "bool" (as used by literals)
         self.origins: dict[str, str] = origins or {}     # field → id of the rule that first fixed its type
 
@@ -272,24 +393,29 @@ class ConditionParser:
         for i, word in enumerate(words):
             spot = here + (i,) if op == "contains_any" else here
             if not isinstance(word, str) or not word:
-                raise ConditionError("E105", f"'{op}' 需要非空文字", spot)
+                got = f"，得到 {word!r}（数字等请加引号，如 \"{word}\"）" if isinstance(word, (int, float)) else ""
+                raise ConditionError("E105", f"'{op}' 需要非空文字{got}", spot)
             self._literal(name, kind, word, spot)
-            if op != "matches" and "\\" in word:
-                raise ConditionError("E303", "词语中不能含反斜杠", spot)
         if op == "matches":
             problem = check_pattern(arg)
             if problem:
                 column, message = problem
                 raise ConditionError("E303", f"模式 '{arg}' 第 {column + 1} 个字符处：{message}", here,
                                      "模式语法见 docs/rulebook-format.md；普通词语请用 contains。")
-            return Test(path, "mt", arg)
-        alternatives = "|".join(escape_word(w) for w in dict.fromkeys(words))
-        inner = alternatives if len(words) == 1 else f"({alternatives})"
-        return Test(path, "mt", f".*{inner}.*")
+            key = (path, "pattern", arg)
+        else:
+            key = (path, "words", tuple(dict.fromkeys(words)))
+        feature = self.features.get(key)
+        if feature is None:
+            feature = self.features[key] = Feature(f"f{len(self.features)}", path,
+                                                   words=key[2] if key[1] == "words" else (),
+                                                   pattern=arg if op == "matches" else None)
+        self.used.append(feature.id)
+        return Test(path, "has", feature.id)
 
 
 _KIND_ZH = {"str": "文字", "num": "数字", "bool": "是非(true/false)"}
-_NEGATE_EQ = {"eq": "neq", "neq": "eq", "exists": "nexists", "nexists": "exists"}
+_NEGATE_EQ = {"eq": "neq", "neq": "eq", "exists": "nexists", "nexists": "exists", "has": "hasnot", "hasnot": "has"}
 
 
 def negate(node, where):
@@ -300,89 +426,113 @@ def negate(node, where):
         return All(tuple(negate(n, where) for n in node.items))
     if node.op in _NEGATE_EQ:
         return Test(node.path, _NEGATE_EQ[node.op], node.value)
-    if node.op in _NEGATE_RANGE:
-        return Test(node.path, _NEGATE_RANGE[node.op], node.value)
-    raise ConditionError("E305", "不支持对 contains / contains_any / matches 取反", where,
-                         "改用正面的条件，或用优先级和 overrides 表达例外。")
+    return Test(node.path, _NEGATE_RANGE[node.op], node.value)
 
 
 # ------------------------------------------------------------------ emitting durable JSON
-def _emit(node) -> dict:
+MAX_TERMS = 64  # alternatives one rule may expand to (any / in multiply out)
+
+
+def dnf(node) -> list[tuple]:
+    """The condition as alternatives of conjunctions: [(test, test, …), …], duplicates removed.
+
+    Each alternative becomes one durable rule made only of an `$and`: durable refuses some nested
+    `$or`/`$and` shapes (error 113, e.g. and(or(and(or(…))))), counts `$or` branches per rule toward its
+    limit of 64 tests matching a fact, and fires an `$or` once per true branch."""
     if isinstance(node, Test):
-        if node.op == "eq":
-            return {node.path: node.value}
-        if node.op == "neq":
-            return {"$neq": {node.path: node.value}}
-        if node.op == "exists":
-            return {"$ex": {node.path: 1}}
-        if node.op == "nexists":
-            return {"$nex": {node.path: 1}}
-        if node.op == "mt":
-            return {"$mt": {node.path: node.value}}
-        return {_RANGE[node.op]: {node.path: node.value}}
-    parts = [_emit(n) for n in _flatten(node)]
-    if len(parts) == 1:
-        return parts[0]
+        return [(node,)]
     if isinstance(node, Any_):
-        return {"$or": parts}
-    return {"$and": _equality_first(parts)}
-
-
-def _flatten(node):
-    """Merge nested groups of the same kind: all(all(a, b), c) → all(a, b, c)."""
-    for item in node.items:
-        if type(item) is type(node):
-            yield from _flatten(item)
-        else:
-            yield item
-
-
-def _equality_first(parts: list[dict]) -> list[dict]:
-    return sorted(parts, key=lambda p: 0 if not next(iter(p)).startswith("$") else 1)
-
-
-def emit_condition(tree: All) -> dict:
-    """The durable condition for a rule: the anchor first, then the rule's own tests."""
-    body = [_emit(n) for n in _flatten(tree)] if tree.items else []
-    return {"$and": [{ANCHOR: 1}, *_equality_first(body)]}
-
-
-def _paths(node) -> list[list[str]]:
-    """The sequences of tests durable builds for a condition ($or expanded), for limit counting."""
-    if isinstance(node, Test):
-        return [[json.dumps(_emit(node), sort_keys=True, ensure_ascii=False)]]
-    if isinstance(node, Any_):
-        result = []
+        terms = [term for item in node.items for term in dnf(item)]
+    else:
+        terms = [()]
         for item in node.items:
-            result.extend(_paths(item))
-        return result[:_MAX_PATHS]
-    result = [[]]
-    for item in node.items:
-        result = [a + b for a in result for b in _paths(item)][:_MAX_PATHS]
-    return result
+            terms = [a + b for a in terms for b in dnf(item)]
+            if len(terms) > MAX_TERMS:
+                break
+    unique = list(dict.fromkeys(tuple(dict.fromkeys(term)) for term in terms))
+    if len(unique) > MAX_TERMS:
+        raise ConditionError("E310", f"条件展开后有超过 {MAX_TERMS} 种组合（any / in 相乘）", (),
+                             "拆分为几条规则，或减少 any / in 的嵌套。")
+    return unique
 
 
-def _range_tests(node) -> int:
-    if isinstance(node, Test):
-        return 1 if node.op in ("gt", "gte", "lt", "lte", "exists", "nexists") else 0
-    return sum(_range_tests(n) for n in node.items)
+def _emit_test(test: Test) -> list[dict]:
+    if test.op == "eq":
+        return [{test.path: test.value}]
+    if test.op == "neq":
+        return [{"$neq": {test.path: test.value}}]
+    if test.op == "exists":
+        return [{"$ex": {test.path: 1}}]
+    if test.op == "nexists":
+        return [{"$nex": {test.path: 1}}]
+    if test.op == "has":
+        return [{f"{FEATURES}.{test.value}": 1}]
+    if test.op == "hasnot":  # the field is there and the feature is not (a missing field stays false)
+        return [{"$ex": {test.path: 1}}, {"$nex": {f"{FEATURES}.{test.value}": 1}}]
+    return [{_RANGE[test.op]: {test.path: test.value}}]
+
+
+def emit_term(term: tuple) -> dict:
+    """One alternative as a durable condition: the anchor first, equalities before other tests."""
+    body = [part for test in term for part in _emit_test(test)]
+    return {"$and": [{ANCHOR: 1}, *sorted(body, key=lambda p: next(iter(p)).startswith("$"))]}
+
+
+@dataclass(frozen=True)
+class MatchLoad:
+    """An upper bound on how many of a rule's tests can match one fact, in durable's terms.
+
+    durable fails a fact that matches more than 64 tests at once (error 303). Measured: a test shared
+    by several rules counts once; equality tests on one path exclude each other (one value per fact),
+    so they count once per path; every other distinct test counts (ranges, $neq, $ex/$nex), and so does
+    each text feature (an equality on a path of its own).
+    """
+
+    eq_paths: frozenset = frozenset()
+    tests: frozenset = frozenset()
+
+    def __add__(self, other: "MatchLoad") -> "MatchLoad":
+        return MatchLoad(self.eq_paths | other.eq_paths, self.tests | other.tests)
+
+    @property
+    def bound(self) -> int:
+        return len(self.eq_paths) + len(self.tests)
+
+
+def _test_keys(condition: dict) -> list[str]:
+    return [json.dumps(part, sort_keys=True, ensure_ascii=False) for part in condition["$and"]]
+
+
+def term_load(condition: dict) -> MatchLoad:
+    eq_paths, tests = set(), set()
+    for part in condition["$and"]:
+        (key, value), = part.items()
+        if key.startswith("$"):
+            tests.add(json.dumps(part, sort_keys=True, ensure_ascii=False))
+        else:
+            eq_paths.add(key)
+    return MatchLoad(frozenset(eq_paths), frozenset(tests))
 
 
 # ------------------------------------------------------------------ compiling rule sets
 @dataclass
 class CompiledRule:
-    name: str                 # durable rule name (r0, r1, … in rulebook order)
+    name: str                 # durable rule name (r0, r1, … in rulebook order; r7_0, r7_1 … for alternatives)
     rule: Any                 # the rulebook's Rule
-    condition: dict           # durable JSON condition (without the `m` wrapper)
-    paths: list[list[str]] = field(repr=False, default_factory=list)
-    range_tests: int = 0
+    condition: dict           # durable JSON condition (without the `m` wrapper): one `$and`
+    load: MatchLoad = field(default_factory=MatchLoad)
+
+    @property
+    def tests(self) -> list[str]:
+        return _test_keys(self.condition)
 
 
 @dataclass
 class CompiledStage:
     stage: str
-    rules: dict[str, CompiledRule]          # durable rule name → compiled rule
+    rules: dict[str, CompiledRule]          # durable rule name → compiled rule (several names per rule possible)
     rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
+    features: FeatureTable                  # the text tests this stage's rules use
 
 
 @dataclass
@@ -405,10 +555,13 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
     kinds: dict[str, str] = {}
     kind_where: dict[str, tuple] = {}
     by_stage: dict[str, list[CompiledRule]] = {s: [] for s in STAGES}
+    features: dict[tuple, Feature] = {}
+    used: dict[str, set] = {s: set() for s in STAGES}
     for index, rule in enumerate(rules):
-        parser = ConditionParser(rule.stage, kinds, kind_where)
+        parser = ConditionParser(rule.stage, kinds, kind_where, features)
         try:
             tree = parser.parse(rule.when) if rule.when is not None else All(())
+            terms = dnf(tree)
         except ConditionError as exc:
             diagnostics.append(Diagnostic(exc.code, exc.message, locate(rule, exc.where), rule.id, exc.suggestion))
             continue
@@ -416,14 +569,18 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
             if name not in kinds:
                 kinds[name] = kind
                 kind_where[name] = rule.id
-        range_tests = _range_tests(tree)
-        if range_tests > LIMIT_RANGE:
-            diagnostics.append(Diagnostic("E310", f"一条规则中范围/存在判断过多（{range_tests} 个，上限 {LIMIT_RANGE}）",
-                                          locate(rule, ()), rule.id, "拆分为几条规则。"))
+        conditions = [emit_term(term) for term in terms]
+        loads = [term_load(c) for c in conditions]
+        if max(load.bound for load in loads) > LIMIT_RANGE:
+            diagnostics.append(Diagnostic(
+                "E310", f"一条规则中可能同时成立的判断过多（超过 {LIMIT_RANGE} 个；durable_rules 上限 64）",
+                locate(rule, ()), rule.id, "拆分为几条规则。"))
             continue
-        compiled = CompiledRule(f"r{index}", rule, emit_condition(tree), _paths(tree), range_tests)
-        by_stage[rule.stage].append(compiled)
-    stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s])) for s in STAGES}
+        names = [f"r{index}"] if len(conditions) == 1 else [f"r{index}_{k}" for k in range(len(conditions))]
+        by_stage[rule.stage].extend(CompiledRule(n, rule, c, l) for n, c, l in zip(names, conditions, loads))
+        used[rule.stage].update(parser.used)
+    stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s]),
+                               FeatureTable([f for f in features.values() if f.id in used[s]])) for s in STAGES}
     return Compiled(stages, kinds), diagnostics
 
 
@@ -432,29 +589,25 @@ def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
     rulesets: list[dict[str, dict]] = []
     current: dict[str, dict] = {}
     children: dict[tuple, set] = {}
-    range_total = 0
+    load = MatchLoad()
     for rule in compiled:
+        tests = rule.tests
+        steps = [(tuple(tests[:depth]), test) for depth, test in enumerate(tests)]
         additions: dict[tuple, set] = {}
-        for path in rule.paths:
-            for depth, test in enumerate(path):
-                prefix = tuple(path[:depth])
-                if test not in children.get(prefix, ()):
-                    additions.setdefault(prefix, set()).add(test)
+        for prefix, test in steps:
+            if test not in children.get(prefix, ()):
+                additions.setdefault(prefix, set()).add(test)
         too_wide = any(len(children.get(p, ())) + len(a) > LIMIT_CHILDREN for p, a in additions.items())
-        if current and (too_wide or len(current) >= LIMIT_RULES or range_total + rule.range_tests > LIMIT_RANGE):
+        if current and (too_wide or len(current) >= LIMIT_RULES or (load + rule.load).bound > LIMIT_RANGE):
             rulesets.append(current)
-            current, children, range_total = {}, {}, 0
-            additions = {}
-            for path in rule.paths:
-                for depth, test in enumerate(path):
-                    additions.setdefault(tuple(path[:depth]), set()).add(test)
-        for prefix, tests in additions.items():
-            children.setdefault(prefix, set()).update(tests)
-        range_total += rule.range_tests
+            current, children, load = {}, {}, MatchLoad()
+        for prefix, test in steps:
+            children.setdefault(prefix, set()).add(test)
+        load = load + rule.load
         current[rule.name] = {"all": [{"m": rule.condition}]}
-    if current or not rulesets:
+    if current:
         rulesets.append(current)
-    return [r for r in rulesets if r]
+    return rulesets
 
 
 # ------------------------------------------------------------------ facts

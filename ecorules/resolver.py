@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from pydantic import ValidationError
 
-from .compiler import MAX_TEXT_BYTES, FactError, shape_value
+from .compiler import FEATURES, MAX_TEXT_BYTES, FactError, shape_value
 from .errors import MatterError, suggest
 from .explain import explanation_text
 from .model import (Basis, Department, ErrorInfo, Escalation, Matter, Obligation, Resolution,
@@ -47,9 +47,10 @@ class Resolver:
         self.match = match
         self.today = today
         self.stamp = RulebookStamp(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
-        self.rules = {stage.stage: {name: c.rule for name, c in stage.rules.items()}
+        self.rules = {stage.stage: {name: c.rule for name, c in stage.rules.items()}  # durable name → rule
                       for stage in rulebook.compiled.stages.values()}
         self.field_kinds = rulebook.compiled.field_kinds
+        self.features = {name: stage.features for name, stage in rulebook.compiled.stages.items()}
         self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
 
     # ------------------------------------------------------------ entry point
@@ -108,8 +109,13 @@ class Resolver:
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
         rules = self.rules[stage]
-        fired = [rules[name] for name in self.match(stage, fact)]
-        return sorted((r for r in fired if r.in_force(as_of)), key=lambda r: r.order)
+        features = self.features[stage].compute(fact)  # text tests, computed here: see compiler.py
+        if features:
+            fact[FEATURES] = features
+        else:
+            fact.pop(FEATURES, None)
+        fired = {rules[name].id: rules[name] for name in self.match(stage, fact)}  # alternatives → one rule
+        return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
     @staticmethod
     def _winners(fired: list[Rule]) -> tuple[list[Rule], set]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecorules import Engine, EngineError, RulebookError
-from ecorules.compiler import LIMIT_CHILDREN, LIMIT_RULES, CompiledRule, pack
+from ecorules.compiler import LIMIT_CHILDREN, LIMIT_RANGE, LIMIT_RULES, CompiledRule, pack, term_load
 
 
 def assign_file(rules: str) -> dict:
@@ -141,15 +141,35 @@ def test_more_range_tests_than_durable_allows_on_one_fact(make_rulebook):
 
 
 def test_pack_respects_the_rule_count_limit():
-    same = [["{\"category\": \"x\"}"]]
-    rules = [CompiledRule(f"r{i}", None, {"$and": [{"_m": 1}]}, same, 0) for i in range(LIMIT_RULES + 5)]
-    rulesets = pack(rules)
-    assert [len(r) for r in rulesets] == [LIMIT_RULES, 5]
+    rules = [CompiledRule(f"r{i}", None, {"$and": [{"_m": 1}, {"category": "x"}]}) for i in range(LIMIT_RULES + 5)]
+    assert [len(r) for r in pack(rules)] == [LIMIT_RULES, 5]
 
 
 def test_pack_respects_the_children_limit():
-    rules = [CompiledRule(f"r{i}", None, {}, [[f"t{i}"]], 0) for i in range(LIMIT_CHILDREN + 1)]
+    rules = [CompiledRule(f"r{i}", None, {"$and": [{"_m": 1}, {"category": f"c{i}"}]}) for i in range(LIMIT_CHILDREN + 1)]
     assert [len(r) for r in pack(rules)] == [LIMIT_CHILDREN, 1]
+
+
+def test_pack_respects_the_matching_tests_limit():
+    rules = [CompiledRule(f"r{i}", None, condition, term_load(condition))
+             for i, condition in enumerate({"$and": [{"_m": 1}, {"$neq": {"facts.c": f"v{i}"}}]} for i in range(100))]
+    assert [len(r) for r in pack(rules)] == [LIMIT_RANGE - 1, 100 - (LIMIT_RANGE - 1)]  # + the anchor
+
+
+def test_alternatives_become_separate_durable_rules(make_rulebook):
+    # durable refuses some nested $or/$and shapes (error 113): conditions are expanded to alternatives
+    deep = {"any": [{"all": [{"facts.c": "a"}, {"any": [{"facts.d": "b"}, {"all": [{"facts.e": "c"},
+                    {"any": [{"facts.f": "d"}, {"facts.g": "e"}]}]}]}]}, {"facts.h": "f"}]}
+    import yaml
+    rule = yaml.safe_dump([{"id": "deep", "title": "t", "cite": "c", "when": deep, "lead": "sthj"}],
+                          allow_unicode=True, default_flow_style=True)
+    with Engine.from_directory(make_rulebook(assign_file("  - " + rule.strip()[1:-1] + "\n"))) as engine:
+        names = list(engine.rulebook.compiled.stages["assign"].rules)
+        assert names == ["r0_0", "r0_1", "r0_2", "r0_3"]
+        assert "$or" not in str(engine.rulebook.compiled.definitions())
+        assert fired(engine.resolve({"id": "1", "title": "t", "facts": {"c": "a", "e": "c", "g": "e"}})) == ["deep"]
+        assert fired(engine.resolve({"id": "2", "title": "t", "facts": {"c": "a", "e": "c"}})) == []
+        assert fired(engine.resolve({"id": "3", "title": "t", "facts": {"h": "f", "c": "a", "d": "b"}})) == ["deep"]
 
 
 def test_numbers_given_as_text_are_compared_as_numbers(make_rulebook):
@@ -214,3 +234,31 @@ def test_rule_without_condition_always_fires(make_rulebook):
 """))) as engine:
         assert engine.rulebook.compiled.stages["assign"].rulesets[0]["r0"] == {"all": [{"m": {"$and": [{"_m": 1}]}}]}
         assert engine.resolve({"id": "1", "title": "t"}).lead.id == "sh.sthj"
+
+
+def test_text_tests_do_not_use_durables_regex(make_rulebook):
+    # durable's $mt answers wrongly: `.*(abc|de).*` does not match "abcd", `.*bbb.*` misses "baabbbba",
+    # and `.*aaab.*` cannot be registered at all; text tests are computed as features instead
+    with Engine.from_directory(make_rulebook(assign_file("""
+  - {id: any, title: t, cite: c, when: {title: {contains_any: [abc, de]}}, lead: sthj}
+  - {id: overlap, title: t, cite: c, when: {title: {contains: bbb}}, lead: sthj}
+  - {id: aaab, title: t, cite: c, when: {title: {contains: aaab}}, lead: sthj}
+  - {id: muck, title: t, cite: c, when: {title: {contains_any: [渣土车, 渣土]}}, lead: lhsr}
+"""))) as engine:
+        assert "$mt" not in str(engine.rulebook.compiled.definitions())
+        assert fired(engine.resolve({"id": "1", "title": "abcd"})) == ["any"]
+        assert fired(engine.resolve({"id": "2", "title": "baabbbba"})) == ["overlap"]
+        assert fired(engine.resolve({"id": "3", "title": "xaaaab"})) == ["aaab"]
+        assert fired(engine.resolve({"id": "4", "title": "渣土车带泥上路"})) == ["muck"]
+
+
+def test_negated_text_test_holds_only_when_the_field_is_there(make_rulebook):
+    with Engine.from_directory(make_rulebook(assign_file("""
+  - {id: site, title: t, cite: c, when: {title: {contains: 工地}, not: {title: {contains: 装修}}}, lead: zjw}
+  - {id: src, title: t, cite: c, when: {source: {not: {contains: "12345"}}}, lead: sthj}
+"""))) as engine:
+        assert fired(engine.resolve({"id": "1", "title": "工地扬尘"})) == ["site"]
+        assert fired(engine.resolve({"id": "2", "title": "工地装修扬尘"})) == []
+        assert fired(engine.resolve({"id": "3", "title": "x", "source": "督察"})) == ["src"]
+        assert fired(engine.resolve({"id": "4", "title": "x", "source": "12345热线"})) == []
+        assert fired(engine.resolve({"id": "5", "title": "x"})) == []  # no source: the negation is false too
