@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import Diagnostic, Location, suggest
+from .patterns import MAX_STATES, Pattern, check_pattern
 
 ANCHOR = "_m"
 STAGES = ("classify", "assign", "route")
@@ -43,8 +44,6 @@ TESTS = ("in", "not", "exists", "gt", "gte", "lt", "lte", "contains", "contains_
 COMBINATORS = ("any", "all", "not")
 _RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _NEGATE_RANGE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
-_REGEX_SPECIALS = set("%.*+?[](){}|")
-_CLASSES = set("dawlu")
 _FACT_NAME = re.compile(r"^facts\.[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
 MAX_TEXT_BYTES = 60_000          # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
@@ -93,54 +92,7 @@ class Feature:
     pattern: Optional[str] = None
 
     def compile(self):
-        return re.compile(pattern_to_regex(self.pattern), re.DOTALL) if self.pattern is not None else None
-
-
-_CLASS_RE = {"d": "0-9", "a": "A-Za-z", "w": "A-Za-z0-9", "l": "a-z", "u": "A-Z"}
-
-
-def pattern_to_regex(pattern: str) -> str:
-    """The documented `matches` dialect (already validated by check_pattern) as a Python regex."""
-    out = []
-    pos = 0
-    while pos < len(pattern):
-        ch = pattern[pos]
-        if ch == "%":
-            nxt = pattern[pos + 1]
-            out.append(f"[{_CLASS_RE[nxt]}]" if nxt in _CLASS_RE else re.escape(nxt))
-            pos += 2
-        elif ch == "[":
-            end = pos + 1
-            body = []
-            if pattern[end] == "^":
-                body.append("^")
-                end += 1
-            while pattern[end] != "]":
-                if pattern[end] == "%":
-                    nxt = pattern[end + 1]
-                    body.append(_CLASS_RE.get(nxt) or re.escape(nxt))
-                    end += 2
-                    continue
-                item = pattern[end]
-                body.append("-" if item == "-" and body and end + 1 < len(pattern) and pattern[end + 1] != "]"
-                            else re.escape(item))
-                end += 1
-            out.append("[" + "".join(body) + "]")
-            pos = end + 1
-        elif ch == "(":
-            out.append("(?:")
-            pos += 1
-        elif ch in ").|*+?":
-            out.append(ch)
-            pos += 1
-        elif ch == "{":
-            end = pattern.index("}", pos)
-            out.append(pattern[pos:end + 1])
-            pos = end + 1
-        else:
-            out.append(re.escape(ch))
-            pos += 1
-    return "".join(out)
+        return Pattern(self.pattern) if self.pattern is not None else None
 
 
 class FeatureTable:
@@ -198,95 +150,6 @@ def _lookup(fact: dict, path: str):
             return None
         value = value.get(part)
     return value
-
-
-def check_pattern(pattern: str) -> Optional[tuple[int, str]]:
-    """Validate a `matches` pattern against the documented dialect; (0-based column, problem) or None."""
-    pos = 0
-    n = len(pattern)
-    depth = 0
-    can_repeat = False
-    if not pattern:
-        return 0, "模式为空"
-    while pos < n:
-        ch = pattern[pos]
-        if ch == "\\":
-            return pos, "不允许反斜杠；特殊字符前请用 %"
-        if ch == "%":
-            if pos + 1 >= n:
-                return pos, "% 后缺少字符"
-            nxt = pattern[pos + 1]
-            if nxt not in _REGEX_SPECIALS and nxt not in _CLASSES:
-                return pos, f"'%{nxt}' 不是可用的转义或字符类（可用 %d %a %w %l %u 及 %. %* 等）"
-            pos += 2
-            can_repeat = True
-            continue
-        if ch == "[":
-            end = pos + 1
-            if end < n and pattern[end] == "^":
-                end += 1
-            start = end
-            while end < n and pattern[end] != "]":
-                if pattern[end] == "%":
-                    if end + 1 >= n or (pattern[end + 1] not in _REGEX_SPECIALS and pattern[end + 1] not in _CLASSES):
-                        return end, "字符集中 % 后只能跟特殊字符或 d a w l u"
-                    end += 2
-                    continue
-                if pattern[end] == "\\":
-                    return end, "不允许反斜杠"
-                if pattern[end] == "-" and end > start and end + 1 < n and pattern[end + 1] != "]":
-                    low, high = pattern[end - 1], pattern[end + 1]
-                    if not (low.isascii() and high.isascii()) or low > high:
-                        return end, "字符范围只能是 ASCII 且由小到大（如 a-z、0-9）"
-                end += 1
-            if end >= n:
-                return pos, "字符集缺少 ]"
-            if end == start:
-                return pos, "字符集为空"
-            pos = end + 1
-            can_repeat = True
-            continue
-        if ch == "(":
-            if pos + 1 < n and pattern[pos + 1] == ")":
-                return pos, "空的分组 ()"
-            depth += 1
-            can_repeat = False
-            pos += 1
-            continue
-        if ch == ")":
-            if depth == 0:
-                return pos, "多余的 )"
-            depth -= 1
-            can_repeat = True
-            pos += 1
-            continue
-        if ch == "|":
-            can_repeat = False
-            pos += 1
-            continue
-        if ch in "*+?":
-            if not can_repeat:
-                return pos, f"'{ch}' 前面没有可重复的内容"
-            can_repeat = False
-            pos += 1
-            continue
-        if ch == "{":
-            match = re.match(r"\{(\d+)(,(\d+))?\}", pattern[pos:])
-            if not match or not can_repeat:
-                return pos, "重复次数应写作 {n} 或 {n,m}，且前面要有可重复的内容"
-            low, high = int(match.group(1)), match.group(3)
-            if high is not None and int(high) < low:
-                return pos, "{n,m} 中 m 不能小于 n"
-            can_repeat = False
-            pos += match.end()
-            continue
-        if ch in "}]":
-            return pos, f"多余的 '{ch}'（作为普通字符请写 %{ch}）"
-        can_repeat = True
-        pos += 1
-    if depth:
-        return n - 1, "缺少 )"
-    return None
 
 
 class ConditionParser:
@@ -398,6 +261,11 @@ class ConditionParser:
             self._literal(name, kind, word, spot)
         if op == "matches":
             problem = check_pattern(arg)
+            if not problem:
+                try:
+                    Pattern(arg)
+                except ValueError:
+                    problem = (0, f"嵌套的重复次数相乘后过大（超过 {MAX_STATES} 个状态）")
             if problem:
                 column, message = problem
                 raise ConditionError("E303", f"模式 '{arg}' 第 {column + 1} 个字符处：{message}", here,
@@ -521,6 +389,7 @@ class CompiledRule:
     rule: Any                 # the rulebook's Rule
     condition: dict           # durable JSON condition (without the `m` wrapper): one `$and`
     load: MatchLoad = field(default_factory=MatchLoad)
+    term: tuple = ()          # the alternative's tests, for static analysis (lint.py)
 
     @property
     def tests(self) -> list[str]:
@@ -577,7 +446,7 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
                 locate(rule, ()), rule.id, "拆分为几条规则。"))
             continue
         names = [f"r{index}"] if len(conditions) == 1 else [f"r{index}_{k}" for k in range(len(conditions))]
-        by_stage[rule.stage].extend(CompiledRule(n, rule, c, l) for n, c, l in zip(names, conditions, loads))
+        by_stage[rule.stage].extend(CompiledRule(n, rule, c, l, t) for n, c, l, t in zip(names, conditions, loads, terms))
         used[rule.stage].update(parser.used)
     stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s]),
                                FeatureTable([f for f in features.values() if f.id in used[s]])) for s in STAGES}

@@ -45,6 +45,7 @@ class Rule:
     effective_from: Optional[dt.date]
     effective_until: Optional[dt.date]
     overrides: tuple
+    disputes: tuple
     lead: Optional[str]
     assist: tuple
     set: dict
@@ -380,7 +381,8 @@ class _Assembler:
                     id=spec.id, stage=file_model.stage, title=spec.title,
                     cite=full_cite(spec.source or file_model.source, spec.cite), provenance=spec.provenance,
                     note=spec.note, when=spec.when, priority=spec.priority, effective_from=effective.from_,
-                    effective_until=effective.until, overrides=tuple(spec.overrides), lead=spec.lead,
+                    effective_until=effective.until, overrides=tuple(spec.overrides), disputes=tuple(spec.disputes),
+                    lead=spec.lead,
                     assist=tuple(spec.assist), set=dict(spec.set or {}), escalate=spec.escalate,
                     transfers=tuple(spec.transfer), obligations=tuple(spec.obligation), status=spec.status,
                     file=item.relative, line=where.line, order=len(rules))
@@ -450,6 +452,10 @@ class _Assembler:
                                self._where(rule, "overrides", i, key=False), rule.id)
                 elif other == rule.id:
                     self.error("E307", "规则不能覆盖自己", self._where(rule, "overrides", i, key=False), rule.id)
+            for i, other in enumerate(rule.disputes):
+                if other not in ids and other not in self.loader.broken_rule_ids:
+                    self.error("E205", f"disputes 中的规则 '{other}' 不存在", self._where(rule, "disputes", i, key=False),
+                               rule.id, suggest(other, [i for i in ids if i != rule.id], "规则编号"))
             if rule.effective_from and rule.effective_until and rule.effective_from > rule.effective_until:
                 self.error("E308", f"生效期间无效：from {rule.effective_from} 晚于 until {rule.effective_until}",
                            self._where(rule, "effective"), rule.id)

@@ -67,6 +67,8 @@ class RuleSpec(_Strict):
     priority: int = Field(50, ge=0, le=1000, description="优先级：法律法规 90 > 责任清单 70 > 审批 50 > 行业 30 > 兜底 10")
     effective: Optional[Effective] = Field(None, description="生效期间 {from, until}")
     overrides: list[str] = Field(default_factory=list, description="本规则作为例外所覆盖的规则编号")
+    disputes: list[str] = Field(default_factory=list,
+                                description="与这些规则同时适用时的冲突是有意的（依据不一，须上报决定），check 不再警告")
     lead: Optional[str] = Field(None, description="牵头部门（assign 阶段）")
     assist: list[str] = Field(default_factory=list, description="配合部门（assign 阶段）")
     set: Optional[dict[str, Scalar]] = Field(None, description="推导的字段（classify 阶段），如 {category: catering_fumes}")
@@ -75,7 +77,7 @@ class RuleSpec(_Strict):
     obligation: list[ObligationSpec] = Field(default_factory=list, description="义务（route 阶段）")
     status: Optional[Literal["resolved", "conflict", "unassigned"]] = Field(None, description="改变状态（route 阶段）")
 
-    _lists = field_validator("overrides", "assist", "transfer", "obligation", mode="before")(_as_list)
+    _lists = field_validator("overrides", "disputes", "assist", "transfer", "obligation", mode="before")(_as_list)
 
 
 class RuleFile(_Strict):
