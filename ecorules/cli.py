@@ -17,12 +17,12 @@ from typing import Optional
 import click
 
 from . import __version__
+from .batch import Progress, format_progress, run_batch
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError, RulebookError, summary_line
 from .explain import explain_lines
-from .batch import Progress, format_progress, run_batch
 from .formats import FORMATS
-from .rulebook import check_rulebook, load_rulebook
+from .lint import lint_rulebook
 from .ruletests import coverage, junit_xml, run_rule_tests
 
 
@@ -103,7 +103,7 @@ def resolve(file, output, output_format, input_format, encoding, sheet, workers,
     routed, 3 when some rows were invalid (every row still gets a result), 1 on a rulebook or usage
     error, 130 when interrupted (the partial output stays as OUTPUT.part; rerun with --resume).
     """
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     show = _progress_printer(stderr) if not quiet and stderr.isatty() else None
     previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
@@ -145,7 +145,7 @@ def check(directory, strict, fmt):
 
     Lint a rulebook directory (default: the shipped one). Exit 0 when clean, 1 with errors.
     """
-    rulebook, diagnostics = check_rulebook(directory or default_rules_path())
+    rulebook, diagnostics = lint_rulebook(directory or default_rules_path())
     failing = [d for d in diagnostics if d.severity == "error" or strict]
     if fmt == "json":
         click.echo(json.dumps({"diagnostics": [d.to_dict() for d in sorted(diagnostics, key=lambda d: d.sort_key())],

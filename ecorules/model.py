@@ -115,6 +115,8 @@ class RulebookStamp(BaseModel):
 class ErrorInfo(BaseModel):
     message: str
     field: Optional[str] = None
+    row: Optional[int] = Field(None, description="1-based row of the input file (JSONL: line; CSV/XLSX: sheet row, "
+                                                 "header = 1); set by batch readers, null from Engine.resolve")
 
 
 class Resolution(BaseModel):

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from ecorules.cli import main
 
-from conftest import RULES, write_rulebook
+from conftest import FIXTURES, ROOT, RULES, write_rulebook
 
 BROKEN = {"assign/bad.yaml": """
 stage: assign
@@ -166,3 +171,118 @@ def test_version_and_help(runner):
     help_text = runner.invoke(main, ["--help"]).stdout
     for command in ("resolve", "check", "explain", "schema", "test"):
         assert command in help_text
+
+
+# ------------------------------------------------------------------ resolve: formats, options, exit codes
+def test_resolve_csv_in_csv_out_with_summary_file(runner, tmp_path):
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    result = runner.invoke(main, ["resolve", str(FIXTURES / "matters.csv"), "-o", str(out), "--as-of", "2024-06-01",
+                                  "--summary", str(summary)])
+    assert result.exit_code == 3  # four fixture rows are invalid on purpose
+    assert result.stdout == "" and out.read_bytes().startswith(b"\xef\xbb\xbf")
+    report = json.loads(summary.read_text(encoding="utf-8"))
+    assert report["rows"] == 55 and report["by_status"]["invalid"] == 4 and report["exit_code"] == 3
+    assert report["input"]["format"] == "csv" and report["output"]["format"] == "csv"
+    assert "共 55 行" in result.stderr and "4 行无效" in result.stderr and "第 52 行 fx-051" in result.stderr
+
+
+def test_resolve_gbk_csv_to_stdout_exit_0(runner):
+    result = runner.invoke(main, ["resolve", str(FIXTURES / "matters-gbk.csv"), "--as-of", "2024-06-01", "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows][:2] == ["fx-010", "fx-011"] and result.stderr == ""
+
+
+def test_resolve_xlsx_in_xlsx_out_with_two_workers(runner, tmp_path):
+    out = tmp_path / "out.xlsx"
+    result = runner.invoke(main, ["resolve", str(FIXTURES / "matters.xlsx"), "-o", str(out), "--workers", "2",
+                                  "--errors", str(tmp_path / "bad.xlsx"), "-q"])
+    assert result.exit_code == 3 and out.exists() and (tmp_path / "bad.xlsx").exists()
+
+
+def test_resolve_format_option_and_input_format_for_stdin(runner):
+    result = runner.invoke(main, ["resolve", "-", "--input-format", "csv", "--format", "csv", "-q"],
+                           input="编号,标题,类别\nc1,工地扬尘,construction_dust\n")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("编号,标题,类别,行号,判断状态") and lines[1].startswith("c1,工地扬尘,construction_dust,2,")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["resolve", "in.txt"], "--input-format"),
+    (["resolve", "missing.jsonl"], "无法打开"),
+    (["resolve", "-", "--format", "xml"], "xml"),
+    (["resolve", "-", "--format", "xlsx"], "标准输出"),
+    (["resolve", "-", "--resume"], "--resume"),
+    (["resolve", "-", "--encoding", "klingon"], "未知的编码"),
+])
+def test_resolve_usage_errors_exit_1(runner, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.txt").write_text("x")
+    result = runner.invoke(main, args, input="")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    if message:
+        assert message in result.output
+
+
+def test_resolve_resume_and_errors_via_the_command(runner, tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = (FIXTURES / "matters.jsonl").read_text(encoding="utf-8").splitlines()
+    source.write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert runner.invoke(main, ["resolve", str(source), "-o", str(out), "-q"]).exit_code == 0
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["resolve", str(source), "-o", str(out), "--resume", "--errors",
+                                  str(tmp_path / "bad.jsonl")])
+    assert result.exit_code == 3
+    assert "续跑：10 行已在" in result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == \
+        [json.loads(line).get("id") for line in lines]
+    assert len((tmp_path / "bad.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "ecorules", *args]
+
+
+@pytest.mark.parametrize("workers, signum", [("1", signal.SIGTERM), ("2", signal.SIGINT)])
+def test_resolve_interrupted_then_resumed(tmp_path, workers, signum):
+    """A real interruption: the input is a pipe left open, so the run is certainly mid-way when signalled."""
+    lines = (FIXTURES / "matters.jsonl").read_text(encoding="utf-8").splitlines()
+    matters = [{**json.loads(line), "id": f"{json.loads(line)['id']}-{i}"} for i in range(8) for line in lines]
+    text = "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in matters)
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(_cli("resolve", "-", "-o", str(out), "--workers", workers, "--as-of", "2024-06-01"),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    part = tmp_path / "out.jsonl.part"
+    try:
+        half = text.splitlines(keepends=True)[:200]
+        process.stdin.write("".join(half).encode("utf-8"))
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while (not part.exists() or part.stat().st_size == 0) and time.monotonic() < deadline:
+            time.sleep(0.1)  # results are written as they come, though the input is still open
+        assert part.exists() and part.stat().st_size > 0
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr.decode()
+    assert "--resume" in stderr.decode() and "Traceback" not in stderr.decode()
+    assert part.exists() and not out.exists()
+    kept = part.read_text(encoding="utf-8").splitlines()
+    assert 0 < len(kept) <= 200 and all(json.loads(line) for line in kept)
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(text, encoding="utf-8")
+    again = subprocess.run(_cli("resolve", str(source), "-o", str(out), "--workers", workers, "--as-of", "2024-06-01",
+                                "--resume", "-q"), capture_output=True, env=env, cwd=ROOT, timeout=300)
+    assert again.returncode == 3, again.stderr.decode()  # the fixtures hold invalid rows on purpose
+    clean = tmp_path / "clean.jsonl"
+    subprocess.run(_cli("resolve", str(source), "-o", str(clean), "--as-of", "2024-06-01", "-q"), env=env, cwd=ROOT,
+                   timeout=300)
+    assert out.read_bytes() == clean.read_bytes() and not part.exists()
