@@ -9,49 +9,13 @@ import pytest
 
 from ecorules.patterns import MAX_REPEAT, Pattern, check_pattern
 
-_CLASSES = {"d": "[0-9]", "a": "[A-Za-z]", "w": "[A-Za-z0-9]", "l": "[a-z]", "u": "[A-Z]"}
+from test_differential import translate_pattern
+
 
 
 def oracle(pattern: str) -> re.Pattern:
-    """The dialect translated to Python `re` (test-only; the engine does not use `re` for patterns)."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "%":
-            out.append(_CLASSES.get(pattern[i + 1]) or re.escape(pattern[i + 1]))
-            i += 2
-        elif c == "[":
-            j, body = i + 1, []
-            if pattern[j] == "^":
-                body.append("^")
-                j += 1
-            while pattern[j] != "]":
-                if pattern[j] == "%":
-                    nxt = pattern[j + 1]
-                    body.append(_CLASSES[nxt][1:-1] if nxt in _CLASSES else re.escape(nxt))
-                    j += 2
-                elif pattern[j] == "-" and body and pattern[j + 1] != "]":
-                    body.append("-")
-                    j += 1
-                else:
-                    body.append(re.escape(pattern[j]))
-                    j += 1
-            out.append("[" + "".join(body) + "]")
-            i = j + 1
-        elif c == "(":
-            out.append("(?:")
-            i += 1
-        elif c in ").|*+?":
-            out.append(c)
-            i += 1
-        elif c == "{":
-            j = pattern.index("}", i)
-            out.append(pattern[i:j + 1])
-            i = j + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return re.compile("".join(out), re.S)
+    """The test-only reference translation of the dialect to Python `re` (shared with the differential test)."""
+    return re.compile(translate_pattern(pattern), re.S)
 
 
 ATOMS = ["a", "b", "油", ".", "%d", "[ab]", "[^a]", "[a-c]", "%.", "%%", "(a|b)", "(油|烟a)", "(a*)", "(%d+)", "(a|)"]
