@@ -9,7 +9,18 @@ from .rulebook import check_rulebook, load_rulebook
 
 __version__ = "0.1.0"
 
-__all__ = sorted([
-    "Department", "Diagnostic", "EcorulesError", "Engine", "EngineError", "Location", "Matter", "MatterError",
-    "Resolution", "RulebookError", "__version__", "check_rulebook", "load_rulebook",
-])
+__all__ = [
+    "Department",
+    "Diagnostic",
+    "EcorulesError",
+    "Engine",
+    "EngineError",
+    "Location",
+    "Matter",
+    "MatterError",
+    "Resolution",
+    "RulebookError",
+    "__version__",
+    "check_rulebook",
+    "load_rulebook",
+]

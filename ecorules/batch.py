@@ -31,7 +31,7 @@ from typing import Callable, Iterator, Optional, Union
 
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError
-from .formats import (FormatError, Reader, Row, error_payload, format_of, jsonl_carried, JSONL_COLUMNS,
+from .formats import (Reader, Row, error_payload, format_of, jsonl_carried, JSONL_COLUMNS,
                       open_errors_writer, open_reader, open_writer, result_cells)
 from .model import ErrorInfo, RulebookStamp
 from .rulebook import Rulebook, load_rulebook

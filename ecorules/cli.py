@@ -6,7 +6,6 @@ Exit codes: 0 success; 1 rulebook or usage error (or failing rule tests / diagno
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import signal
 import sys
@@ -19,7 +18,7 @@ import click
 from . import __version__
 from .batch import Progress, format_progress, run_batch
 from .engine import Engine, default_rules_path
-from .errors import EcorulesError, RulebookError, summary_line
+from .errors import EcorulesError, summary_line
 from .explain import explain_lines
 from .formats import FORMATS
 from .lint import lint_rulebook

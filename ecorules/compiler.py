@@ -41,7 +41,6 @@ ROUTE_FIELDS = {
 # fields that name a nested object in the fact: a test on the bare name tests its id
 _OBJECT_FIELDS = {"approved_by": "approved_by.id", "lead": "lead.id"}
 TESTS = ("in", "not", "exists", "gt", "gte", "lt", "lte", "contains", "contains_any", "matches")
-COMBINATORS = ("any", "all", "not")
 _RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _NEGATE_RANGE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 _FACT_NAME = re.compile(r"^facts\.[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")

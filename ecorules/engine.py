@@ -13,7 +13,7 @@ import itertools
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from durable import engine as durable_engine
 

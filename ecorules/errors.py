@@ -6,7 +6,7 @@ from them, so tests read attributes and the CLI renders them once.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .compiler import Feature, Test
+from .compiler import Feature
 from .engine import Engine
 from .errors import Diagnostic, Location
 from .orggraph import DISTRICT_CODES

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from .compiler import FEATURES, MAX_TEXT_BYTES, FactError, shape_value
 from .errors import MatterError, suggest
 from .explain import explanation_text
-from .model import (Basis, Department, ErrorInfo, Escalation, Matter, Obligation, Resolution,
+from .model import (Basis, ErrorInfo, Escalation, Matter, Obligation, Resolution,
                     RulebookStamp, Transfer)
 from .orggraph import MUNICIPAL
 from .rulebook import Rule, Rulebook

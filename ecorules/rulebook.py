@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any, Iterable, Optional
 

@@ -3,8 +3,6 @@ shipped org data (rules/org/shanghai.yaml)."""
 from __future__ import annotations
 
 import shutil
-import textwrap
-from pathlib import Path
 
 import networkx as nx
 import pytest
