@@ -31,8 +31,8 @@ from typing import Callable, Iterator, Optional, Union
 
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError
-from .formats import (Reader, Row, error_payload, format_of, jsonl_carried, JSONL_COLUMNS,
-                      open_errors_writer, open_reader, open_writer, result_cells)
+from .formats import (JSONL_COLUMNS, Reader, Row, error_payload, format_of, jsonl_carried, open_errors_writer,
+                      open_reader, open_writer, result_cells)
 from .model import ErrorInfo, RulebookStamp
 from .rulebook import Rulebook, load_rulebook
 
@@ -362,9 +362,8 @@ class _Run:
     def _serial(self, resolver: _ChunkResolver, on_progress, every: float, started: float, last: float) -> None:
         try:
             for chunk in self.chunks(1 if self.streaming else CHUNK_ROWS):
-                with _signals_deferred():
-                    outcomes = resolver(self.task(chunk))
-                self.emit(chunk, outcomes)
+                with _signals_deferred():  # a row is resolved and written whole, or not at all
+                    self.emit(chunk, resolver(self.task(chunk)))
                 if on_progress and time.monotonic() - last >= every:
                     last = time.monotonic()
                     on_progress(self.progress(started))
@@ -392,7 +391,9 @@ class _Run:
         def emit_oldest():
             nonlocal last
             chunk, result = pending.popleft()
-            self.emit(chunk, result.get())
+            outcomes = result.get()  # waiting here can be interrupted
+            with _signals_deferred():  # writing cannot: no row is written twice or half
+                self.emit(chunk, outcomes)
             if on_progress and time.monotonic() - last >= every:
                 last = time.monotonic()
                 on_progress(self.progress(started))
@@ -458,10 +459,11 @@ def _gc_frozen():
 
 @contextlib.contextmanager
 def _signals_deferred():
-    """Hold SIGINT / SIGTERM while durable_rules works, then act on them as their handlers would.
+    """Hold SIGINT / SIGTERM while a chunk is resolved and written, then act on them as their handlers would.
 
     An exception raised inside a durable_rules callback (as Ctrl-C raises KeyboardInterrupt) is turned
-    into an engine error by its C code. Handlers are swapped only in the main thread and always restored.
+    into an engine error by its C code, and one raised between writing a buffer and clearing it would
+    write rows twice. Handlers are swapped only in the main thread and always restored.
     """
     if threading.current_thread() is not threading.main_thread():
         yield

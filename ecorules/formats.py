@@ -63,7 +63,8 @@ _ROW_COLUMN = RESULT_COLUMNS.index("行号")
 
 _HEADER_SCAN = 10  # non-blank rows searched for the header
 _SNIFF_BYTES = 1 << 20
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")  # a time of day, as Excel adds, is dropped
 _XML_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
@@ -724,9 +725,10 @@ class Writer:
 
     def flush(self) -> None:
         if self._buffer:
-            self._write("".join(self._buffer))
-            self._buffer.clear()
-            self._buffered = 0
+            # taken out first: if writing fails half-way, the rows are never written a second time (a cut-off
+            # last row is what --resume expects from a stopped run)
+            text, self._buffer, self._buffered = "".join(self._buffer), [], 0
+            self._write(text)
         self._last_flush = time.monotonic()
 
     def _write(self, text: str) -> None:
@@ -820,6 +822,11 @@ class JsonlWriter(Writer):
         return good
 
 
+def _id_column(columns: list[str]) -> Optional[int]:
+    """Which carried column holds the id (by the same aliases the reader uses), if any."""
+    return next((i for i, h in enumerate(columns) if column_target(h) == ("field", "id")), None)
+
+
 def _result_key(matter_id, row) -> tuple:
     text = "" if matter_id is None else str(matter_id).strip()
     if text:
@@ -868,7 +875,7 @@ class CsvWriter(Writer):
                         header = [c.lstrip("\ufeff") for c in cells]
                         if header[len(self.columns):] != self.extra or header[:len(self.columns)] != self.columns:
                             raise FormatError("已有输出的列与本次不同，无法续跑（--resume）；请换一个输出文件", str(path))
-                        id_at = next((i for i, h in enumerate(self.columns) if column_target(h) == ("field", "id")), None)
+                        id_at = _id_column(self.columns)
                         row_at = len(self.columns) + _ROW_COLUMN
                     else:
                         matter_id = cells[id_at] if id_at is not None and id_at < len(cells) else None
@@ -966,7 +973,7 @@ class XlsxWriter(Writer):
             found = [cell_text(v) for v in next(rows, ())]
             if found != header:
                 raise FormatError("已有输出的列与本次不同，无法续跑（--resume）；请换一个输出文件", str(source))
-            id_at = next((i for i, h in enumerate(self.columns) if column_target(h) == ("field", "id")), None)
+            id_at = _id_column(self.columns)
             row_at = len(self.columns) + _ROW_COLUMN
             for values in rows:
                 cells = [cell_text(v) for v in values]

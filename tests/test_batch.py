@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ecorules import Engine
-from ecorules.batch import (EXIT_INTERRUPTED, BatchInterrupted, Progress, Summary, format_progress, run_batch)
+from ecorules.batch import EXIT_INTERRUPTED, BatchInterrupted, Progress, Summary, format_progress, run_batch
 from ecorules.errors import RulebookError
 from ecorules.formats import ERROR_COLUMNS, RESULT_COLUMNS, FormatError, part_path
 from ecorules.model import RulebookStamp

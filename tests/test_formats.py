@@ -430,3 +430,20 @@ def test_readers_stream_in_constant_memory(tmp_path, name):
         tracemalloc.stop()
     assert count >= 70_000
     assert peak < 4 << 20, f"peak {peak / 2**20:.1f} MiB while reading a {path.stat().st_size / 2**20:.0f} MiB file"
+
+
+def test_rows_are_never_written_twice_when_a_write_is_interrupted(tmp_path):
+    out = tmp_path / "out.jsonl"
+    writer = open_writer(str(out), "jsonl", None)
+    writer.write(None, '{"id":"1"}')
+    real = writer._write
+
+    def interrupted(text):
+        real(text)
+        raise KeyboardInterrupt  # e.g. Ctrl-C right after the data reached the file
+    writer._write = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        writer.flush()
+    writer._write = real
+    writer.abort()
+    assert part_path(out).read_text() == '{"id":"1"}\n'
