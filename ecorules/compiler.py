@@ -179,7 +179,7 @@ class ConditionParser:
                 parts = tuple(self._mapping(v, here + (i,)) for i, v in enumerate(value))
                 items.append(Any_(parts) if key == "any" else All(parts))
             elif key == "not":
-                items.append(negate(self._mapping(value, here), here))
+                items.append(negate(self._mapping(value, here)))
             else:
                 items.append(self._field(str(key), value, here))
         return All(tuple(items))
@@ -238,7 +238,7 @@ class ConditionParser:
             values = [self._literal(name, kind, v, here + (i,)) for i, v in enumerate(arg)]
             return Any_(tuple(Test(path, "eq", v) for v in dict.fromkeys(values)))
         if op == "not":
-            return negate(self._test(name, path, kind, arg, here), here)
+            return negate(self._test(name, path, kind, arg, here))
         if op == "exists":
             if not isinstance(arg, bool):
                 raise ConditionError("E105", "'exists' 的值必须是 true 或 false", here)
@@ -285,12 +285,12 @@ _KIND_ZH = {"str": "文字", "num": "数字", "bool": "是非(true/false)"}
 _NEGATE_EQ = {"eq": "neq", "neq": "eq", "exists": "nexists", "nexists": "exists", "has": "hasnot", "hasnot": "has"}
 
 
-def negate(node, where):
+def negate(node):
     """not(node), pushed down to the tests. Missing fields stay false under `not` (three-valued logic)."""
     if isinstance(node, All):
-        return Any_(tuple(negate(n, where) for n in node.items))
+        return Any_(tuple(negate(n) for n in node.items))
     if isinstance(node, Any_):
-        return All(tuple(negate(n, where) for n in node.items))
+        return All(tuple(negate(n) for n in node.items))
     if node.op in _NEGATE_EQ:
         return Test(node.path, _NEGATE_EQ[node.op], node.value)
     return Test(node.path, _NEGATE_RANGE[node.op], node.value)

@@ -295,9 +295,6 @@ class _Analysis:
     def gaps(self):
         route = self.rulebook.compiled.stages["route"]
         escalating = {name for name, compiled in route.rules.items() if compiled.rule.escalate}
-        anchor = self.rulebook.rules[0] if self.rulebook.rules else None
-        if anchor is None:
-            return
         for level, district in (("municipal", None), ("district", _SAMPLE_DISTRICT)):
             for status, count in (("unassigned", 0), ("conflict", 2)):
                 fact = {"_m": 1, "title": "t", "level": level, "status": status, "candidate_count": count}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import os
 import re
@@ -86,9 +87,9 @@ class Rulebook:
     warnings: tuple = ()
     files: tuple = ()
 
-    @property
+    @functools.cached_property
     def rules_by_id(self) -> dict:
-        return {r.id: r for r in self.rules}
+        return {r.id: r for r in self.rules}  # computed once: explain and lint look rules up per line
 
 
 def full_cite(source: Optional[str], cite: str) -> str:
