@@ -91,9 +91,9 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
     if resolution.candidates:
         lines.append(("候选牵头部门：" if zh else "Candidates: ") + "、".join(d.name for d in resolution.candidates))
     lines.append("适用的规则：" if zh else "Rules that fired:")
-    rules = rulebook.rules_by_id
+    rules = rulebook.rules_at
     for basis in resolution.basis:
-        rule = rules.get(basis.rule)
+        rule = rules.get((basis.file, basis.line))
         priority = f"，优先级 {rule.priority}" if rule else ""
         provenance = f"，来源可靠性 {basis.provenance}" if basis.provenance else ""
         lines.append(f"  - [{basis.stage}] {basis.rule}（{rule.title if rule else ''}）"
@@ -120,14 +120,14 @@ def why_not_lines(resolution, rulebook, reference: str) -> list[str]:
     name = org.department(node).short_name
     if resolution.lead and resolution.lead.id == node:
         return [f"{name} 就是牵头部门。"]
-    proposing = [b for b in resolution.basis if b.stage == "assign" and _proposes(rulebook, b.rule, node, jurisdiction)]
+    proposing = [b for b in resolution.basis if b.stage == "assign" and _proposes(rulebook, b, node, jurisdiction)]
     if not proposing:
         return [f"为何不是{name}：没有任何适用的规则提出由{name}牵头。"]
     return [f"为何不是{name}：规则 {b.rule}（依据{b.cite}）提出由其牵头，但{b.outcome}。" for b in proposing]
 
 
-def _proposes(rulebook, rule_id: str, node: str, jurisdiction: str) -> bool:
-    rule = rulebook.rules_by_id.get(rule_id)
+def _proposes(rulebook, basis, node: str, jurisdiction: str) -> bool:
+    rule = rulebook.rules_at.get((basis.file, basis.line))
     if not rule or not rule.lead or rule.lead.startswith("$"):
         return False
     return rulebook.org.resolve(rule.lead, jurisdiction) == node

@@ -12,6 +12,7 @@ real engine, so a warning here is never a guess about what durable_rules would d
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
@@ -211,10 +212,10 @@ class _Analysis:
         self.engine = engine
         self.kinds = {**{"title": "str"}, **rulebook.compiled.field_kinds}
         self.features = {f.id: f for stage in rulebook.compiled.stages.values() for f in stage.features.features}
-        self.terms: dict[str, list[tuple]] = {}
+        self.terms: dict[int, list[tuple]] = {}  # rule.order → its alternatives (versions share an id, not terms)
         for stage in rulebook.compiled.stages.values():
             for compiled in stage.rules.values():
-                self.terms.setdefault(compiled.rule.id, []).append(compiled.term)
+                self.terms.setdefault(compiled.rule.order, []).append(compiled.term)
 
     def warn(self, code, message, rule: Rule, suggestion=None) -> Diagnostic:
         where = Location(f"{self.rulebook.root.rstrip('/')}/{rule.file}", rule.line, 5)
@@ -226,7 +227,7 @@ class _Analysis:
     def never_firing(self):
         for rule in self.rulebook.rules:
             reasons = []
-            for term in self.terms.get(rule.id, []):
+            for term in self.terms.get(rule.order, []):
                 try:
                     witness(term, self.kinds, self.features)
                 except Unsatisfiable as exc:
@@ -241,17 +242,17 @@ class _Analysis:
                                     "检查条件是否写错；不需要的规则请删除。")
 
     def dead_overrides(self):
-        rules = self.rulebook.rules_by_id
+        versions = self.rulebook.versions
         for rule in self.rulebook.rules:
             for other_id in rule.overrides:
-                other = rules.get(other_id)
-                if other and not _windows_overlap(rule, other):
+                others = versions.get(other_id, ())
+                if others and not any(rule.overlaps(other) for other in others):
                     yield self.warn("W312", f"覆盖 {other_id} 永远不起作用：两条规则没有同时生效的日期", rule,
                                     "检查 effective 的 from / until。")
 
     def static_conflicts(self):
         assign = [r for r in self.rulebook.rules if r.stage == "assign" and r.lead]
-        categories = {r.id: _pinned_categories(self.terms.get(r.id, [])) for r in assign}
+        categories = {r.order: _pinned_categories(self.terms.get(r.order, [])) for r in assign}
         for i, first in enumerate(assign):
             for second in assign[i + 1:]:
                 if first.priority != second.priority or first.lead == second.lead:
@@ -260,7 +261,9 @@ class _Analysis:
                     continue
                 if second.id in first.disputes or first.id in second.disputes:
                     continue
-                a, b = categories[first.id], categories[second.id]
+                if not first.overlaps(second):
+                    continue  # never in force together (e.g. two dated versions)
+                a, b = categories[first.order], categories[second.order]
                 if a is not None and b is not None and not (a & b):
                     continue
                 found = self._conflict_witness(first, second)
@@ -271,12 +274,15 @@ class _Analysis:
                         first, "用 overrides 表明哪条是例外、调整优先级，或在两条规则中用 disputes 声明这是须上报的争议。")
 
     def _conflict_witness(self, first: Rule, second: Rule) -> Optional[dict]:
-        for term_a in self.terms.get(first.id, []):
-            for term_b in self.terms.get(second.id, []):
+        for term_a in self.terms.get(first.order, []):
+            for term_b in self.terms.get(second.order, []):
                 try:
                     matter = witness(term_a + term_b, self.kinds, self.features)
                 except (Unsatisfiable, Unsupported):
                     continue
+                day = _common_day(first, second)
+                if day and "as_of" not in matter:
+                    matter["as_of"] = day.isoformat()
                 result = self.engine.resolve(matter)
                 fired = {b.rule for b in result.basis if b.stage == "assign"}
                 if result.status == "invalid" or not {first.id, second.id} <= fired:
@@ -309,10 +315,11 @@ class _Analysis:
                                      "warning")
 
 
-def _windows_overlap(a: Rule, b: Rule) -> bool:
+def _common_day(a: Rule, b: Rule) -> Optional[dt.date]:
+    """A day both (overlapping) rules are in force, when either is dated; None = any day, e.g. today."""
     starts = [d for d in (a.effective_from, b.effective_from) if d]
     ends = [d for d in (a.effective_until, b.effective_until) if d]
-    return not starts or not ends or max(starts) <= min(ends)
+    return max(starts) if starts else (min(ends) if ends else None)
 
 
 def _pinned_categories(terms: list[tuple]) -> Optional[set]:

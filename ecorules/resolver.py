@@ -114,7 +114,8 @@ class Resolver:
             fact[FEATURES] = features
         else:
             fact.pop(FEATURES, None)
-        fired = {rules[name].id: rules[name] for name in self.match(stage, fact)}  # alternatives → one rule
+        # several alternatives of one rule fire as one; of a rule's dated versions only the one in force counts
+        fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
         return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
     @staticmethod
@@ -232,7 +233,7 @@ class Resolver:
 
     def _basis(self, rule: Rule, outcome: str) -> Basis:
         # immutable and shared: a rule with one outcome always reads the same (saves work per matter)
-        key = (rule.id, outcome)
+        key = (rule.order, outcome)  # order, not id: dated versions of one id differ
         found = self._basis_cache.get(key)
         if found is None:
             found = self._basis_cache[key] = Basis.model_construct(

@@ -65,6 +65,24 @@ class Rule:
             return False
         return True
 
+    def overlaps(self, other: "Rule") -> bool:
+        """Is there a day on which both rules are in force?"""
+        starts = [d for d in (self.effective_from, other.effective_from) if d]
+        ends = [d for d in (self.effective_until, other.effective_until) if d]
+        return not starts or not ends or max(starts) <= min(ends)
+
+    @property
+    def where(self) -> tuple:
+        """(file, line): names one version of a rule — the same id may have versions in force at different times."""
+        return (self.file, self.line)
+
+    @property
+    def label(self) -> str:
+        """The id, plus the window when it is dated: how a version is named in reports."""
+        if not (self.effective_from or self.effective_until):
+            return self.id
+        return f"{self.id}@{self.effective_from or '…'}~{self.effective_until or '…'}"
+
 
 @dataclass(frozen=True)
 class RuleTest:
@@ -88,8 +106,17 @@ class Rulebook:
     files: tuple = ()
 
     @functools.cached_property
-    def rules_by_id(self) -> dict:
-        return {r.id: r for r in self.rules}  # computed once: explain and lint look rules up per line
+    def versions(self) -> dict:
+        """id → every version of that rule, in rulebook order (usually one; dated versions never overlap)."""
+        found: dict[str, list] = {}
+        for rule in self.rules:
+            found.setdefault(rule.id, []).append(rule)
+        return {rule_id: tuple(rules) for rule_id, rules in found.items()}
+
+    @functools.cached_property
+    def rules_at(self) -> dict:
+        """(file, line) → rule: how a Basis entry (which records both) finds the exact version that fired."""
+        return {rule.where: rule for rule in self.rules}
 
 
 def full_cite(source: Optional[str], cite: str) -> str:
@@ -367,16 +394,11 @@ class _Assembler:
         return found
 
     def _rules(self):
-        rules, docs, first = [], {}, {}
+        rules, docs, versions = [], {}, {}
         for item in self.loader.of_kind("rules"):
             file_model: S.RuleFile = item.model
             for i, spec in enumerate(file_model.rules):
                 where = item.doc.where(("rules", i))
-                if spec.id in first:
-                    self.error("E301", f"规则编号 '{spec.id}' 重复（第一次在 {first[spec.id]}）",
-                               item.doc.where(("rules", i, "id")), spec.id, "每条规则的 id 在整个规则库中必须唯一。")
-                    continue
-                first[spec.id] = where
                 effective = spec.effective or S.Effective()
                 rule = Rule(
                     id=spec.id, stage=file_model.stage, title=spec.title,
@@ -387,12 +409,29 @@ class _Assembler:
                     assist=tuple(spec.assist), set=dict(spec.set or {}), escalate=spec.escalate,
                     transfers=tuple(spec.transfer), obligations=tuple(spec.obligation), status=spec.status,
                     file=item.relative, line=where.line, order=len(rules))
+                if not self._new_version(rule, versions.get(spec.id, ()), item.doc.where(("rules", i, "id"))):
+                    continue
+                versions.setdefault(spec.id, []).append((rule, where))
                 rules.append(rule)
-                docs[spec.id] = (item.doc, ("rules", i), spec)
+                docs[rule.order] = (item.doc, ("rules", i), spec)
         return rules, docs
 
+    def _new_version(self, rule: Rule, earlier: list, where: Location) -> bool:
+        """The same id may be written again as a new version, dated so that no two versions are in force at once."""
+        for other, other_where in earlier:
+            if other.stage != rule.stage:
+                self.error("E301", f"规则编号 '{rule.id}' 重复（第一次在 {other_where}，属于 {other.stage} 阶段）", where,
+                           rule.id, "每条规则的 id 在整个规则库中必须唯一；同一规则的新旧版本须在同一阶段。")
+                return False
+            if rule.overlaps(other):
+                self.error("E301", f"规则编号 '{rule.id}' 重复（第一次在 {other_where}），两个版本的生效期间重叠", where,
+                           rule.id, "若是同一规则的新旧版本，用 effective 的 from / until 使生效期间不重叠"
+                                    "（如旧版 until: 2024-12-31，新版 from: 2025-01-01）；否则改用不同的 id。")
+                return False
+        return True
+
     def _where(self, rule: Rule, *path, key=True) -> Location:
-        doc, base, _ = self.rule_docs[rule.id]
+        doc, base, _ = self.rule_docs[rule.order]
         return doc.where(base + tuple(path), key=key)
 
     def _locate_when(self, rule: Rule, path: tuple) -> Location:
@@ -412,7 +451,7 @@ class _Assembler:
     def _check_rules(self):
         ids = {r.id: r for r in self.rules}
         for rule in self.rules:
-            _, _, spec = self.rule_docs[rule.id]
+            _, _, spec = self.rule_docs[rule.order]
             present = [k for k in ("set", "lead", "assist", "escalate", "transfer", "obligation", "status")
                        if getattr(spec, k) not in (None, [], {})]
             for key in present:

@@ -122,15 +122,15 @@ def cited_articles(cite: str) -> set[str]:
 
 @dataclass
 class Coverage:
-    untested_rules: list[str]        # rule ids no test made fire
+    untested_rules: list[str]        # rule ids (id@from~until for a dated version) no test made fire
     uncited_articles: list[str]      # policy articles no rule cites, as （七）
     tested: int
     total: int
 
 
 def coverage(rulebook: Rulebook, outcomes: list[RuleTestOutcome]) -> Coverage:
-    exercised = {b.rule for outcome in outcomes for b in outcome.resolution.basis}
-    untested = [r.id for r in rulebook.rules if r.id not in exercised]
+    exercised = {(b.file, b.line) for outcome in outcomes for b in outcome.resolution.basis}  # per version
+    untested = [r.label for r in rulebook.rules if r.where not in exercised]
     cited = set().union(*(cited_articles(r.cite) for r in rulebook.rules)) if rulebook.rules else set()
     uncited = [f"（{a}）" for a in POLICY_ARTICLES if a not in cited]
     return Coverage(untested, uncited, len(rulebook.rules) - len(untested), len(rulebook.rules))
