@@ -17,11 +17,13 @@ import click
 
 from . import __version__
 from .batch import Progress, format_progress, run_batch
+from .diff import diff_rulebooks, report_lines
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError, summary_line
 from .explain import explain_lines
-from .formats import FORMATS
+from .formats import FORMATS, open_reader
 from .lint import lint_rulebook
+from .rulebook import load_rulebook
 from .ruletests import coverage, junit_xml, run_rule_tests
 
 
@@ -239,6 +241,34 @@ def explain(matter_file, title, matter_id, district, category, approved_by, sour
         for line in explain_lines(resolution, engine.rulebook, lang=lang, why_not=why_not):
             click.echo(line)
     sys.exit(1 if resolution.status == "invalid" else 0)
+
+
+@main.command()
+@click.argument("old_dir", type=click.Path(file_okay=False))
+@click.argument("new_dir", type=click.Path(file_okay=False))
+@click.argument("matters", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--input-format", type=click.Choice(FORMATS), help="事项文件格式（默认按扩展名） / format of MATTERS")
+@click.option("--encoding", help="CSV/JSONL 编码（默认自动判断） / encoding of MATTERS")
+@click.option("--sheet", help="XLSX 工作表名（默认第一个） / XLSX sheet")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="判断日期 YYYY-MM-DD，用于没有自带日期的事项（默认今天） / date for matters without one")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="有事项结果变化时退出码为 1 / exit 1 when any result changes")
+def diff(old_dir, new_dir, matters, input_format, encoding, sheet, as_of, output_format, exit_code):
+    """用两个规则库判断同一批事项，列出牵头、配合、状态或上报有变化的事项，按引起变化的规则分组。
+
+    Resolve MATTERS under OLD_DIR and NEW_DIR; report every matter whose lead, assist, status or
+    escalation changes, grouped by the rule change that caused it, with counts.
+    """
+    old, new = load_rulebook(old_dir), load_rulebook(new_dir)
+    with open_reader(matters, input_format, encoding, sheet) as rows:
+        report = diff_rulebooks(old, new, rows, as_of.date() if as_of else None)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+    sys.exit(1 if exit_code and report.changes else 0)
 
 
 @main.command()
