@@ -273,13 +273,18 @@ def diff(old_dir, new_dir, matters, input_format, encoding, sheet, as_of, output
 
 @main.command()
 @click.argument("which", type=click.Choice(["all", "matter", "resolution", "rulebook"]), default="all")
-def schema(which):
-    """输出 JSON Schema：事项（matter）、结果（resolution）或规则文件（rulebook）。
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写入文件（默认标准输出） / write to a file")
+def schema(which, output):
+    """输出 JSON Schema：事项（matter）、结果（resolution）或规则库文件（rulebook，供编辑器补全与检查）。
 
-    Print the JSON Schema of matters, resolutions or rule files.
+    Print the JSON Schema of matters, resolutions or rulebook files (for a YAML language server).
     """
     from .model import Matter, Resolution
-    from .spec import RuleFile
+    from .spec import rulebook_schema
     schemas = {"matter": Matter.model_json_schema(), "resolution": Resolution.model_json_schema(),
-               "rulebook": RuleFile.model_json_schema(by_alias=True)}
-    click.echo(json.dumps(schemas if which == "all" else schemas[which], ensure_ascii=False, indent=2))
+               "rulebook": rulebook_schema()}
+    text = json.dumps(schemas if which == "all" else schemas[which], ensure_ascii=False, indent=2) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -28,11 +28,15 @@ def _as_list(value):
 
 
 class Effective(_Strict):
+    """生效期间：规则只对 as_of 在此期间内的事项适用（同一 id 的几个版本期间不得重叠）。"""
+
     from_: Optional[dt.date] = Field(None, alias="from", description="生效日期（含当日）")
     until: Optional[dt.date] = Field(None, description="失效日期（含当日）")
 
 
 class EscalateSpec(_Strict):
+    """上报：无牵头部门或有冲突的事项报谁研究明确（实施意见（六）（七））。"""
+
     to: list[str] = Field(min_length=1, description="上报对象（部门引用，如 party、gov）")
     proposer: Optional[str] = Field(None, description="提出意见的部门，如 sthj（市生态环境局）")
     with_: list[str] = Field(default_factory=list, alias="with", description="会同的部门，如 $candidates")
@@ -42,11 +46,15 @@ class EscalateSpec(_Strict):
 
 
 class TransferSpec(_Strict):
+    """移交：把案件线索等移交给其他机关（实施意见（十六）（十八）（十九））。"""
+
     to: str = Field(description="移交对象（部门引用）")
     reason: str = Field(min_length=1, description="移交理由（中文）")
 
 
 class ObligationSpec(_Strict):
+    """义务：须办理的事，如年度专题报告（实施意见（十三））。"""
+
     what: str = Field(min_length=1, description="义务内容（中文）")
     due: Optional[str] = Field(None, description="期限：文字，ISO 日期，或 annual:MM-DD / annual:MM-end（每年）")
     to: list[str] = Field(default_factory=list, description="报送对象（部门引用）")
@@ -56,6 +64,8 @@ class ObligationSpec(_Strict):
 
 
 class RuleSpec(_Strict):
+    """一条规则：条件（when）成立时产生效果（set / lead / escalate …），并注明依据（cite）。"""
+
     id: str = Field(pattern=RULE_ID, description="规则编号，全规则库唯一，如 air.construction-dust")
     title: str = Field(min_length=1, description="规则标题（中文）")
     cite: str = Field(min_length=1, description="依据条款，如 第九十八条；实施意见（五）")
@@ -81,102 +91,160 @@ class RuleSpec(_Strict):
 
 
 class RuleFile(_Strict):
+    """规则文件：同一阶段的一组规则。"""
+
     stage: Literal["classify", "assign", "route"] = Field(description="阶段：classify 分类 → assign 定牵头 → route 上报/移交/义务")
     source: Optional[str] = Field(None, description="本文件规则的默认依据文件名")
     rules: list[RuleSpec] = Field(description="规则列表")
 
 
 class NameTemplate(_Strict):
+    """区级对应部门的名称模板。"""
+
     name: str = Field(description="区级对应部门全称模板，{区} 为区名（如 黄浦区），{区简} 为简称")
     short_name: str = Field(description="区级对应部门简称模板")
 
 
 class DepartmentSpec(_Strict):
+    """一个职能（角色）：市级机构及其在各区的对应部门。"""
+
     role: str = Field(pattern=ROLE, description="职能代码，如 sthj")
     name: str = Field(description="市级机构全称")
     short_name: str = Field(description="市级机构简称")
-    name_en: Optional[str] = None
+    name_en: Optional[str] = Field(None, description="英文名称")
     kind: Literal["party_committee", "government", "functional_department", "police", "court", "procuratorate",
                   "discipline_inspection", "audit", "coordination_body", "platform", "central_agency",
-                  "sub_district"]
+                  "sub_district"] = Field(description="机构类型：党委、政府、职能部门、公安、法院、检察院、纪检监察、审计、议事协调机构、平台、中央驻沪机构、街镇")
     enforcement: Literal["yes", "no", "limited"] = Field(description="是否有行政执法（处罚）权")
     aliases: list[str] = Field(default_factory=list, description="别名（常用叫法）")
     functions: list[str] = Field(default_factory=list, description="主管的事项类别（说明用）")
     district: Union[Literal["none", "shared"], NameTemplate] = Field(
         description="区级对应：名称模板；none 无区级对应；shared 市级机构兼管各区")
     municipal: bool = Field(True, description="是否有市级机构（街镇为 false）")
-    confidence: Optional[Literal["source", "inference"]] = None
-    basis: Optional[str] = None
+    confidence: Optional[Literal["source", "inference"]] = Field(
+        None, description="可靠性：source 有出处 / inference 推断（须核实）")
+    basis: Optional[str] = Field(None, description="出处（sources.md 中的 S 编号等）")
 
 
 class DistrictSpec(_Strict):
+    """一个区：名称，以及与模板不同之处（哪些职能由别的部门承担、哪些部门没有）。"""
+
     code: str = Field(pattern=ROLE, description="区代码，如 huangpu")
-    name: str
-    short_name: str
-    name_en: Optional[str] = None
-    type: Optional[str] = None
+    name: str = Field(description="区名全称，如 黄浦区")
+    short_name: str = Field(description="区名简称，如 黄浦")
+    name_en: Optional[str] = Field(None, description="英文名称")
+    type: Optional[str] = Field(None, description="区的类型（中心城区、郊区等，说明用）")
     held_by: dict[str, str] = Field(default_factory=dict, description="职能 → 本区承担该职能的部门职能代码")
     absent: list[str] = Field(default_factory=list, description="本区没有、也无人承担的职能")
     names: dict[str, NameTemplate] = Field(default_factory=dict, description="本区与模板不同的部门名称")
-    confidence: Optional[Literal["source", "inference"]] = None
-    basis: Optional[str] = None
+    confidence: Optional[Literal["source", "inference"]] = Field(
+        None, description="可靠性：source 有出处 / inference 推断（须核实）")
+    basis: Optional[str] = Field(None, description="出处（sources.md 中的 S 编号等）")
 
 
 class OrgFile(_Strict):
-    departments: list[DepartmentSpec] = Field(default_factory=list)
-    districts: list[DistrictSpec] = Field(default_factory=list)
+    """组织数据文件：各职能（部门）与 16 个区。"""
+
+    departments: list[DepartmentSpec] = Field(default_factory=list, description="职能（部门）列表")
+    districts: list[DistrictSpec] = Field(default_factory=list, description="区列表")
 
 
 class CategorySpec(_Strict):
+    """一个事项类别。"""
+
     id: str = Field(pattern=ROLE, description="事项类别编号")
     name: str = Field(description="事项类别名称（中文）")
-    sector: Optional[str] = None
-    provenance: Optional[Literal["source", "partial", "inference", "disputed"]] = None
-    note: Optional[str] = None
+    sector: Optional[str] = Field(None, description="所属领域：air 大气、water 水、soil 土壤、waste 固废、noise 噪声、ecology 生态等")
+    provenance: Optional[Literal["source", "partial", "inference", "disputed"]] = Field(
+        None, description="来源可靠性：source 有明文 / partial 部分有明文 / inference 推断 / disputed 有争议")
+    note: Optional[str] = Field(None, description="说明")
 
 
 class CategoriesFile(_Strict):
-    categories: list[CategorySpec]
+    """事项类别表。"""
+
+    categories: list[CategorySpec] = Field(description="事项类别列表")
 
 
 class ExpectedEscalation(_Strict):
-    to: list[str] = Field(default_factory=list)
-    proposer: Optional[str] = None
+    """期望的上报。"""
+
+    to: list[str] = Field(default_factory=list, description="期望的上报对象（部门引用）")
+    proposer: Optional[str] = Field(None, description="期望的提出意见部门（部门引用）")
 
     _lists = field_validator("to", mode="before")(_as_list)
 
 
 class Expectation(_Strict):
-    status: Optional[Literal["resolved", "conflict", "unassigned", "invalid"]] = None
+    """期望的判断结果；只写要检查的项。"""
+
+    status: Optional[Literal["resolved", "conflict", "unassigned", "invalid"]] = Field(
+        None, description="期望状态：resolved 已明确 / conflict 有冲突 / unassigned 无牵头 / invalid 输入无效")
     lead: Optional[str] = Field(None, description="期望牵头部门（引用）")
     assist: Optional[list[str]] = Field(None, description="期望配合部门（完整集合）")
     assist_includes: list[str] = Field(default_factory=list, description="期望至少包含的配合部门")
-    candidates: Optional[list[str]] = None
-    category: Optional[str] = None
+    candidates: Optional[list[str]] = Field(None, description="期望的冲突候选牵头部门（完整集合）")
+    category: Optional[str] = Field(None, description="期望的事项类别")
     escalation: Optional[ExpectedEscalation] = Field(None, description="期望上报；写 null 表示不上报")
-    transfers: Optional[list[str]] = None
-    obligations: Optional[list[str]] = None
+    transfers: Optional[list[str]] = Field(None, description="期望的移交对象（完整集合，部门引用）")
+    obligations: Optional[list[str]] = Field(None, description="期望的义务内容（完整集合，写 what 的文字）")
 
 
 class RuleTestSpec(_Strict):
+    """一个规则测试：一个事项，和期望的判断。"""
+
     name: str = Field(min_length=1, description="测试名称（中文）")
-    matter: dict[str, Any] = Field(description="事项")
-    expect: Expectation
+    matter: dict[str, Any] = Field(description="事项：id、title、district、category、approved_by、source、as_of、facts")
+    expect: Expectation = Field(description="期望结果")
 
 
 class RuleTestFile(_Strict):
-    tests: list[RuleTestSpec]
+    """规则测试文件（ecorules test 运行）。"""
+
+    tests: list[RuleTestSpec] = Field(description="测试列表")
 
 
 class RulebookMeta(_Strict):
-    name: str
-    version: str
-    policy: Optional[str] = None
-    description: Optional[str] = None
+    """规则库的名称与版本。"""
+
+    name: str = Field(description="规则库名称")
+    version: str = Field(description="规则库版本")
+    policy: Optional[str] = Field(None, description="所依据的政策文件")
+    description: Optional[str] = Field(None, description="说明")
 
 
 class MetaFile(_Strict):
-    rulebook: RulebookMeta
+    """规则库说明文件（rulebook.yaml）。"""
+
+    rulebook: RulebookMeta = Field(description="规则库信息")
+
+
+def rulebook_schema() -> dict:
+    """JSON Schema for any file of a rulebook (rules, org data, categories, tests, rulebook.yaml), for editors."""
+    from pydantic import TypeAdapter
+    kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile]
+    schema = TypeAdapter(kinds).json_schema(by_alias=True)
+    _allow_one_item(schema)
+    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ecorules 规则库文件",
+                   "description": "ecorules 规则库中的一个 YAML 文件：规则（stage + rules）、组织数据（departments / districts）、"
+                                  "事项类别（categories）、规则测试（tests）或规则库说明（rulebook）。"})
+    return schema
+
+
+def _allow_one_item(schema: dict) -> None:
+    """Where `_as_list` lets authors write one item for a list (`with: $candidates`), the schema says so too."""
+    for model in (EscalateSpec, ObligationSpec, RuleSpec, ExpectedEscalation):
+        definition = schema["$defs"].get(model.__name__)
+        if definition is None:
+            continue
+        for validator in model.__pydantic_decorators__.field_validators.values():
+            if validator.func is not _as_list:
+                continue
+            for name in validator.info.fields:
+                key = model.model_fields[name].alias or name
+                prop = definition["properties"][key]
+                one = {k: v for k, v in prop.items() if k not in ("description", "title", "default")}
+                definition["properties"][key] = {"anyOf": [prop["items"], one], "description": prop["description"]}
 
 
 # top-level key → the model of that kind of file (the first matching key decides)
