@@ -1,0 +1,206 @@
+"""ecorules.fmt: canonical key order and layout, comments kept with their keys, data never changed."""
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+import yaml
+
+from conftest import RULES
+from ecorules.errors import Location, RulebookError
+from ecorules.fmt import FmtError, format_paths, format_text
+
+SHIPPED = sorted(RULES.rglob("*.yaml"))
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# ---------------------------------------------------------------- key order and comments
+MESSY = dedent("""
+    # 文件头注释：留在文件开头
+    rules:
+        # 第一条规则
+        -   lead: zjw          # 牵头：建设管理部门
+            # 优先级的说明跟着 priority 走
+            priority: 90
+            title: 工地扬尘
+            id: air.dust
+            when: {category: construction_dust}
+
+        # 第二条规则
+        -   note: 说明
+            cite: 第九十八条
+            id: air.other
+    stage: assign
+    # 文件末尾的注释
+""")
+
+TIDY = dedent("""
+    # 文件头注释：留在文件开头
+    stage: assign
+    rules:
+      # 第一条规则
+      - id: air.dust
+        title: 工地扬尘
+        when: {category: construction_dust}
+        # 优先级的说明跟着 priority 走
+        priority: 90
+        lead: zjw          # 牵头：建设管理部门
+
+      # 第二条规则
+      - id: air.other
+        cite: 第九十八条
+        note: 说明
+    # 文件末尾的注释
+""")
+
+
+def test_keys_take_the_spec_order_and_comments_move_with_their_keys():
+    assert format_text(MESSY) == TIDY
+
+
+def test_tidy_text_is_left_as_it_is():
+    assert format_text(TIDY) == TIDY
+
+
+def test_keys_spec_does_not_know_follow_the_known_ones_in_their_own_order():
+    text = dedent("""
+        zzz: 1
+        rules:
+          - zeta: 1
+            id: a
+            alpha: 2
+        stage: assign
+    """)
+    assert format_text(text) == dedent("""
+        stage: assign
+        rules:
+          - id: a
+            zeta: 1
+            alpha: 2
+        zzz: 1
+    """)
+
+
+def test_data_mappings_keep_the_authors_order():
+    text = dedent("""
+        tests:
+          - expect: {lead: zjw, status: resolved}
+            matter: {title: 工地扬尘, id: t-1, district: 黄浦区}
+            name: 测试
+    """)
+    assert format_text(text) == dedent("""
+        tests:
+          - name: 测试
+            matter: {title: 工地扬尘, id: t-1, district: 黄浦区}
+            expect: {status: resolved, lead: zjw}
+    """)
+
+
+def test_nested_models_and_aliases_are_ordered():
+    text = dedent("""
+        rules:
+          - id: a
+            effective: {until: 2030-12-31, from: 2018-12-20}
+            escalate: {with: $candidates, to: [party, gov]}
+    """)
+    assert "effective: {from: 2018-12-20, until: 2030-12-31}" in format_text(text)
+    assert "escalate: {to: [party, gov], with: $candidates}" in format_text(text)
+
+
+# ---------------------------------------------------------------- layout
+def test_flow_style_quotes_chinese_and_long_lines_are_kept():
+    long_note = "，".join(["第九十八条第一款只说由工程有关行政管理部门处罚 未点名"] * 8)
+    text = dedent(f"""
+        rules:
+          - id: 'air.dust'
+            title: "工地扬尘"
+            note: {long_note}
+            when: {{category: construction_dust}}
+            assist: [sthj, lhsr]
+            lead: zjw
+        stage: "assign"
+    """)
+    out = format_text(text)
+    assert "  - id: 'air.dust'\n" in out
+    assert '    title: "工地扬尘"\n' in out
+    assert 'stage: "assign"\n' in out
+    assert f"    note: {long_note}\n" in out            # one line, not folded, no \u escapes
+    assert "    when: {category: construction_dust}\n" in out
+    assert "    assist: [sthj, lhsr]\n" in out
+
+
+def test_null_is_written_null():
+    text = "tests:\n  - name: n\n    expect:\n      escalation: null\n      lead: ~\n"
+    assert format_text(text) == "tests:\n  - name: n\n    expect:\n      lead: null\n      escalation: null\n"
+
+
+# ---------------------------------------------------------------- the shipped rulebook
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.relative_to(RULES).as_posix())
+def test_shipped_files_keep_their_data_and_format_once_for_all(path):
+    # one test for both properties: formatting the big files is the slow part of this module
+    text = path.read_text(encoding="utf-8")
+    once = format_text(text, str(path))
+    assert yaml.safe_load(once) == yaml.safe_load(text)
+    assert format_text(once, str(path)) == once
+
+
+# ---------------------------------------------------------------- refusals
+def test_a_broken_file_gives_the_yaml_diagnostic_with_line_and_column():
+    with pytest.raises(RulebookError) as info:
+        format_text("rules:\n  - id: a\n    title: x\n   lead: zjw\n", "rules/assign/bad.yaml")
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.code == "E101"
+    assert diagnostic.location == Location("rules/assign/bad.yaml", 4, 4)
+
+
+def test_a_duplicate_key_is_refused_like_check_does():
+    with pytest.raises(RulebookError) as info:
+        format_text("stage: assign\nstage: route\nrules: []\n", "dup.yaml")
+    assert [(d.code, d.location) for d in info.value.diagnostics] == [("E103", Location("dup.yaml", 2, 1))]
+
+
+def test_a_comment_ruamel_would_drop_is_refused_not_lost():
+    text = "tests:\n  - name: n\n    matter: {id: a,  # 编号\n             title: b}\n"
+    with pytest.raises(FmtError) as info:
+        format_text(text, "t.yaml")
+    assert info.value.location == Location("t.yaml", 3, 22)
+    assert "# 编号" in info.value.message
+
+
+# ---------------------------------------------------------------- files
+def test_check_mode_reports_and_writes_nothing(tmp_path):
+    (tmp_path / "assign").mkdir()
+    messy, tidy = tmp_path / "assign" / "messy.yaml", tmp_path / "tidy.yaml"
+    messy.write_text(MESSY, encoding="utf-8")
+    tidy.write_text(TIDY, encoding="utf-8")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (messy, tidy)}
+    assert format_paths([tmp_path], check=True) == [messy]
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (messy, tidy)} == before
+
+
+def test_writing_replaces_changed_files_only_and_keeps_their_mode(tmp_path):
+    messy, tidy = tmp_path / "messy.yaml", tmp_path / "tidy.yml"
+    messy.write_text(MESSY, encoding="utf-8")
+    tidy.write_text(TIDY, encoding="utf-8")
+    os.chmod(messy, 0o644)
+    tidy_mtime = tidy.stat().st_mtime_ns
+    assert format_paths([tidy, tmp_path]) == [messy]
+    assert messy.read_text(encoding="utf-8") == TIDY
+    assert messy.stat().st_mode & 0o777 == 0o644
+    assert tidy.stat().st_mtime_ns == tidy_mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["messy.yaml", "tidy.yml"]  # no temp files left
+    assert format_paths([tmp_path]) == []
+
+
+def test_one_broken_file_stops_the_run_before_anything_is_written(tmp_path):
+    messy, broken = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    messy.write_text(MESSY, encoding="utf-8")
+    broken.write_text("rules: [a\n", encoding="utf-8")
+    with pytest.raises(RulebookError) as info:
+        format_paths([tmp_path])
+    assert [d.location.file for d in info.value.diagnostics] == [str(broken)]
+    assert messy.read_text(encoding="utf-8") == MESSY
