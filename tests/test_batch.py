@@ -34,6 +34,12 @@ def expected(rulebook, fixture_matters):
         return {r.id: r.model_dump(mode="json") for r in engine.resolve_many(matters)}
 
 
+@pytest.fixture(scope="module")
+def invalid_ids(expected) -> list[str]:
+    """The fixture matters that are invalid on purpose, in file order."""
+    return [matter_id for matter_id, result in expected.items() if result["status"] == "invalid"]
+
+
 def jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -56,16 +62,17 @@ def write_jsonl(path, matters):
 
 # ------------------------------------------------------------------ each input format → the library's answers
 @pytest.mark.parametrize("name", ["matters.jsonl", "matters.csv", "matters.xlsx"])
-def test_every_input_format_resolves_like_the_library(tmp_path, rulebook, expected, name):
+def test_every_input_format_resolves_like_the_library(tmp_path, rulebook, expected, invalid_ids, name):
     out = tmp_path / "out.jsonl"
     summary = run_batch(str(FIXTURES / name), str(out), rules=rulebook, as_of=AS_OF)
     results = jsonl(out)
     assert [r["id"] for r in results] == list(expected)  # rows out = rows in, same order
     assert [without_row(r) for r in results] == [without_row(e) for e in expected.values()]
     first_row = 1 if name.endswith(".jsonl") else 2
+    order = list(expected)
     assert {r["id"]: r["error"]["row"] for r in results if r["error"]} == {
-        f"fx-0{n}": n - 1 + first_row for n in (51, 52, 53, 54)}
-    assert summary.rows == summary.written == len(expected) and summary.invalid == 4
+        matter_id: order.index(matter_id) + first_row for matter_id in invalid_ids}
+    assert summary.rows == summary.written == len(expected) and summary.invalid == len(invalid_ids)
     assert summary.exit_code == 3
 
 
@@ -192,23 +199,26 @@ def test_invalid_rows_keep_their_row_and_the_rest_resolve(tmp_path, rulebook):
     assert summary.exit_code == 3
 
 
-def test_errors_file_in_csv_can_be_fixed_and_run_again(tmp_path, rulebook):
+def test_errors_file_in_csv_can_be_fixed_and_run_again(tmp_path, rulebook, expected, invalid_ids):
     errors = tmp_path / "bad.csv"
     run_batch(str(FIXTURES / "matters.csv"), str(tmp_path / "out.jsonl"), rules=rulebook, errors=str(errors))
     rows = list(csv.DictReader(io.StringIO(errors.read_text(encoding="utf-8-sig"), newline="")))
-    assert [r["id"] for r in rows] == ["fx-051", "fx-052", "fx-053", "fx-054"]
-    assert list(rows[0])[-3:] == list(ERROR_COLUMNS) and rows[0]["行号"] == "52" and rows[0]["错误字段"] == "title"
+    assert [r["id"] for r in rows] == invalid_ids
+    assert rows[0]["id"] == "fx-051" and rows[0]["行号"] == str(list(expected).index("fx-051") + 2)
+    assert list(rows[0])[-3:] == list(ERROR_COLUMNS) and rows[0]["错误字段"] == "title"
+    assert sum("火星区" in r["district"] for r in rows) == 1  # fx-052
     fixed = errors.read_text(encoding="utf-8-sig").replace("火星区", "黄浦区")
     errors.write_text(fixed, encoding="utf-8-sig")
     again = run_batch(str(errors), str(tmp_path / "again.jsonl"), rules=rulebook)
-    assert again.rows == 4 and again.invalid == 3  # the district row is fixed; error columns are not facts
+    # the district row is fixed; error columns are not facts
+    assert again.rows == len(invalid_ids) and again.invalid == len(invalid_ids) - 1
 
 
-def test_errors_file_in_xlsx(tmp_path, rulebook):
+def test_errors_file_in_xlsx(tmp_path, rulebook, invalid_ids):
     errors = tmp_path / "bad.xlsx"
     run_batch(str(FIXTURES / "matters.xlsx"), str(tmp_path / "out.csv"), rules=rulebook, errors=str(errors))
     rows = list(load_workbook(errors, read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][-3:] == ERROR_COLUMNS and [r[0] for r in rows[1:]] == ["fx-051", "fx-052", "fx-053", "fx-054"]
+    assert rows[0][-3:] == ERROR_COLUMNS and [r[0] for r in rows[1:]] == invalid_ids
 
 
 def test_an_empty_errors_file_replaces_a_stale_one(tmp_path, rulebook):
@@ -241,7 +251,7 @@ def test_a_bad_header_fails_before_anything_is_written(tmp_path, rulebook):
 
 
 # ------------------------------------------------------------------ summary and progress
-def test_summary_counts_and_json(tmp_path, rulebook, expected):
+def test_summary_counts_and_json(tmp_path, rulebook, expected, invalid_ids):
     summary = run_batch(str(FIXTURES / "matters.jsonl"), str(tmp_path / "o.jsonl"), rules=rulebook, as_of=AS_OF)
     report = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     statuses = [e["status"] for e in expected.values()]
@@ -250,11 +260,11 @@ def test_summary_counts_and_json(tmp_path, rulebook, expected):
     assert sum(item["count"] for item in report["by_lead"]) == len(leads)
     assert {item["id"] for item in report["by_lead"]} == set(leads)
     assert report["escalations"]["count"] == sum(1 for e in expected.values() if e["escalation"])
-    assert [i["id"] for i in report["invalid_rows"]] == ["fx-051", "fx-052", "fx-053", "fx-054"]
+    assert [i["id"] for i in report["invalid_rows"]] == invalid_ids
     assert report["rulebook"]["hash"] == rulebook.hash and report["as_of"] == "2024-06-01"
-    assert report["rows"] == report["written"] == 55 and report["exit_code"] == 3
+    assert report["rows"] == report["written"] == len(expected) and report["exit_code"] == 3
     lines = summary.lines()
-    assert lines[0].startswith("共 55 行") and "4 行无效（invalid），其余已判断。" in lines
+    assert lines[0].startswith(f"共 {len(expected)} 行") and f"{len(invalid_ids)} 行无效（invalid），其余已判断。" in lines
 
 
 def test_progress_is_reported_through_a_callback(tmp_path, rulebook, fixture_matters):
@@ -262,10 +272,11 @@ def test_progress_is_reported_through_a_callback(tmp_path, rulebook, fixture_mat
     seen: list[Progress] = []
     run_batch(str(source), str(tmp_path / "o.jsonl"), rules=rulebook, on_progress=seen.append, progress_every=0)
     assert len(seen) >= 3
-    assert [p.done for p in seen] == sorted(p.done for p in seen) and seen[-1].done == 220
+    rows = 4 * len(fixture_matters)
+    assert [p.done for p in seen] == sorted(p.done for p in seen) and seen[-1].done == rows
     assert seen[-1].fraction == 1.0 and seen[-1].eta == 0 and seen[-1].rate > 0
     line = format_progress(seen[-1])
-    assert "已处理 220 行" in line and "100%" in line and "预计剩余 0:00:00" in line
+    assert f"已处理 {rows} 行" in line and "100%" in line and "预计剩余 0:00:00" in line
 
 
 def test_progress_line_without_a_known_size():
@@ -298,8 +309,9 @@ def test_an_interrupted_run_leaves_only_a_part_and_resume_completes_it(tmp_path,
     assert info.value.exit_code == EXIT_INTERRUPTED and info.value.partial == part_path(out)
     assert not out.exists() and part_path(out).exists()  # never a half-written file that looks complete
     summary = run_batch(str(source), str(out), rules=rulebook, as_of=AS_OF, workers=workers, resume=True)
-    assert summary.skipped == info.value.done > 0 and summary.rows == 330
-    assert summary.skipped + summary.written == 330 and summary.resumed_from == str(part_path(out))
+    rows = 6 * len(fixture_matters)
+    assert summary.skipped == info.value.done > 0 and summary.rows == rows
+    assert summary.skipped + summary.written == rows and summary.resumed_from == str(part_path(out))
     assert not part_path(out).exists()
     if output.endswith(".xlsx"):
         read = lambda p: list(load_workbook(p, read_only=True).worksheets[0].iter_rows(values_only=True))  # noqa: E731
