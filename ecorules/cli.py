@@ -167,7 +167,8 @@ def check(directory, strict, fmt):
 @main.command(name="test")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text", help="输出格式 / output format")
-def test_command(directory, fmt):
+@click.option("-q", "--quiet", is_flag=True, help="只列出失败的测试和汇总 / list failures and the summary only")
+def test_command(directory, fmt, quiet):
     """运行规则库自带的测试（tests: 文件），逐条报告期望与实际的差异，以及覆盖情况。
 
     Run the rulebook's own tests, with coverage of rules and of the policy's articles; exit 1 when any fails.
@@ -179,6 +180,8 @@ def test_command(directory, fmt):
         click.echo(junit_xml(outcomes), nl=False)
         sys.exit(1 if failed else 0)
     for outcome in outcomes:
+        if quiet and outcome.passed:
+            continue
         mark = "通过 PASS" if outcome.passed else "失败 FAIL"
         click.echo(f"{mark}  {outcome.name}  ({outcome.test.file}:{outcome.test.line})")
         for line in outcome.differences:
@@ -204,8 +207,10 @@ def _fact_pair(text: str):
 
 
 @main.command()
-@click.option("--file", "matter_file", type=click.File("r", encoding="utf-8-sig"),
-              help="含一个事项的 JSON 文件（- 为标准输入） / a JSON file holding one matter")
+@click.option("--file", "matter_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="含一个事项的 JSON 文件（- 为标准输入），或与 --row 一起用的批量文件（JSONL/CSV/XLSX）"
+                   " / a JSON file holding one matter, or a batch file with --row")
+@click.option("--row", help="批量文件中的一行：事项编号或行号 / a row of the batch file: matter id or row number")
 @click.option("--title", help="事项标题 / title")
 @click.option("--id", "matter_id", default="explain", show_default=True)
 @click.option("--district", help="所属区 / district")
@@ -218,14 +223,18 @@ def _fact_pair(text: str):
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="输出完整 JSON / print the resolution as JSON")
 @rules_option
-def explain(matter_file, title, matter_id, district, category, approved_by, source, as_of, facts, why_not, lang,
+def explain(matter_file, row, title, matter_id, district, category, approved_by, source, as_of, facts, why_not, lang,
             as_json, rules_dir):
     """以中文说明一个事项的判断：适用的规则、依据条款、为何胜出、其他候选为何落选。
 
     Explain one matter in readable Chinese (or --lang en), with citations.
     """
-    if matter_file:
-        matter = json.load(matter_file)
+    read_error = None
+    if matter_file and row:
+        matter, read_error = _batch_row(matter_file, row)
+    elif matter_file:
+        with click.open_file(matter_file, encoding="utf-8-sig") as stream:
+            matter = json.load(stream)
     elif title:
         matter = {"id": matter_id, "title": title, "district": district, "category": category,
                   "approved_by": approved_by, "source": source,
@@ -234,13 +243,41 @@ def explain(matter_file, title, matter_id, district, category, approved_by, sour
     else:
         raise click.UsageError("请用 --title 给出事项，或用 --file 给出 JSON 文件。 Give --title or --file.")
     engine = _engine(rules_dir)
-    resolution = engine.resolve(matter)
+    resolution = engine.invalid(row, read_error) if read_error else engine.resolve(matter)
     if as_json:
         click.echo(resolution.model_dump_json(indent=2))
     else:
         for line in explain_lines(resolution, engine.rulebook, lang=lang, why_not=why_not):
             click.echo(line)
     sys.exit(1 if resolution.status == "invalid" else 0)
+
+
+@main.command(name="fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--check", is_flag=True, help="只检查不改写；有文件需要格式化时退出码 1 / report only; exit 1 if any file would change")
+def fmt_command(paths, check):
+    """规范规则文件：键的顺序、两格缩进；保留注释、引号和流式写法，不改变数据。
+
+    Normalise rule files (key order, indentation) keeping comments; --check writes nothing.
+    """
+    from .fmt import format_paths  # ruamel.yaml is only needed here
+    changed = format_paths(paths, check=check)
+    for path in changed:
+        click.echo(("需要格式化 / would reformat: " if check else "已格式化 / reformatted: ") + str(path))
+    if check:
+        click.echo(f"{len(changed)} 个文件需要格式化。" if changed else "所有文件格式规范。 All files formatted.")
+    else:
+        click.echo(f"已格式化 {len(changed)} 个文件。 {len(changed)} file(s) reformatted.")
+    sys.exit(1 if check and changed else 0)
+
+
+def _batch_row(path: str, wanted: str) -> tuple[Optional[dict], Optional[str]]:
+    """(matter, None), or (None, why it could not be read) for the row whose id or row number is `wanted`."""
+    with open_reader(path) as rows:
+        for row in rows:
+            if row.id == wanted or str(row.number) == wanted:
+                return row.matter, row.error
+    raise click.UsageError(f"{path} 中没有编号或行号为 {wanted} 的事项。 No row {wanted!r} in {path}.")
 
 
 @main.command()

@@ -47,14 +47,15 @@ class FmtError(EcorulesError):
     """fmt refused a file it could not rewrite without losing a comment or changing the data
     (not formats.FormatError, which is about matter files)."""
 
-    def __init__(self, location: Location, message: str, suggestion: str = ""):
+    def __init__(self, location: Location, message: str, suggestion: str = "", code: str = "E120"):
         self.location = location
         self.message = message
         self.suggestion = suggestion
+        self.code = code  # E120: fmt refused the file; E100: no such file or directory
         super().__init__(self.format_message())
 
     def format_message(self) -> str:
-        return f"{self.location}: {self.message}" + (f" {self.suggestion}" if self.suggestion else "")
+        return f"{self.location}: {self.code} {self.message}" + (f" {self.suggestion}" if self.suggestion else "")
 
 
 class _Representer(RoundTripRepresenter):
@@ -112,7 +113,7 @@ def format_paths(paths: Iterable[Union[str, os.PathLike]], check: bool = False) 
     paths = [Path(p) for p in paths]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise FmtError(Location(str(missing[0])), "文件或目录不存在。")
+        raise FmtError(Location(str(missing[0])), "文件或目录不存在。", code="E100")
     files = sorted({f for p in paths for f in (_yaml_files(p) if p.is_dir() else [p])})
     changed: dict[Path, str] = {}
     problems: list[Diagnostic] = []

@@ -68,24 +68,25 @@ class RuleSpec(_Strict):
 
     id: str = Field(pattern=RULE_ID, description="规则编号，全规则库唯一，如 air.construction-dust")
     title: str = Field(min_length=1, description="规则标题（中文）")
-    cite: str = Field(min_length=1, description="依据条款，如 第九十八条；实施意见（五）")
     source: Optional[str] = Field(None, description="依据文件名，覆盖文件级 source")
+    cite: str = Field(min_length=1, description="依据条款，如 第九十八条；实施意见（五）")
     provenance: Optional[Literal["source", "partial", "inference", "disputed"]] = Field(
         None, description="来源可靠性：source 有明文 / partial 部分有明文 / inference 推断 / disputed 有争议")
     note: Optional[str] = Field(None, description="说明（争议、推断之处）")
     when: Optional[dict[str, Any]] = Field(None, description="条件：字段 → 判断；缺省表示总是适用")
+    set: Optional[dict[str, Scalar]] = Field(None, description="推导的字段（classify 阶段），如 {category: catering_fumes}")
+    lead: Optional[str] = Field(None, description="牵头部门（assign 阶段）")
+    assist: list[str] = Field(default_factory=list, description="配合部门（assign 阶段）")
+    escalate: Optional[EscalateSpec] = Field(None, description="上报（route 阶段）")
+    transfer: list[TransferSpec] = Field(default_factory=list, description="移交（route 阶段）")
+    obligation: list[ObligationSpec] = Field(default_factory=list, description="义务（route 阶段）")
+    status: Optional[Literal["resolved", "conflict", "unassigned"]] = Field(None, description="改变状态（route 阶段）")
+
     priority: int = Field(50, ge=0, le=1000, description="优先级：法律法规 90 > 责任清单 70 > 审批 50 > 行业 30 > 兜底 10")
     effective: Optional[Effective] = Field(None, description="生效期间 {from, until}")
     overrides: list[str] = Field(default_factory=list, description="本规则作为例外所覆盖的规则编号")
     disputes: list[str] = Field(default_factory=list,
                                 description="与这些规则同时适用时的冲突是有意的（依据不一，须上报决定），check 不再警告")
-    lead: Optional[str] = Field(None, description="牵头部门（assign 阶段）")
-    assist: list[str] = Field(default_factory=list, description="配合部门（assign 阶段）")
-    set: Optional[dict[str, Scalar]] = Field(None, description="推导的字段（classify 阶段），如 {category: catering_fumes}")
-    escalate: Optional[EscalateSpec] = Field(None, description="上报（route 阶段）")
-    transfer: list[TransferSpec] = Field(default_factory=list, description="移交（route 阶段）")
-    obligation: list[ObligationSpec] = Field(default_factory=list, description="义务（route 阶段）")
-    status: Optional[Literal["resolved", "conflict", "unassigned"]] = Field(None, description="改变状态（route 阶段）")
 
     _lists = field_validator("overrides", "disputes", "assist", "transfer", "obligation", mode="before")(_as_list)
 
@@ -118,9 +119,9 @@ class DepartmentSpec(_Strict):
     enforcement: Literal["yes", "no", "limited"] = Field(description="是否有行政执法（处罚）权")
     aliases: list[str] = Field(default_factory=list, description="别名（常用叫法）")
     functions: list[str] = Field(default_factory=list, description="主管的事项类别（说明用）")
+    municipal: bool = Field(True, description="是否有市级机构（街镇为 false）")
     district: Union[Literal["none", "shared"], NameTemplate] = Field(
         description="区级对应：名称模板；none 无区级对应；shared 市级机构兼管各区")
-    municipal: bool = Field(True, description="是否有市级机构（街镇为 false）")
     confidence: Optional[Literal["source", "inference"]] = Field(
         None, description="可靠性：source 有出处 / inference 推断（须核实）")
     basis: Optional[str] = Field(None, description="出处（sources.md 中的 S 编号等）")
@@ -180,15 +181,14 @@ class Expectation(_Strict):
 
     status: Optional[Literal["resolved", "conflict", "unassigned", "invalid"]] = Field(
         None, description="期望状态：resolved 已明确 / conflict 有冲突 / unassigned 无牵头 / invalid 输入无效")
+    category: Optional[str] = Field(None, description="期望的事项类别")
     lead: Optional[str] = Field(None, description="期望牵头部门（引用）")
     assist: Optional[list[str]] = Field(None, description="期望配合部门（完整集合）")
     assist_includes: list[str] = Field(default_factory=list, description="期望至少包含的配合部门")
     candidates: Optional[list[str]] = Field(None, description="期望的冲突候选牵头部门（完整集合）")
-    category: Optional[str] = Field(None, description="期望的事项类别")
     escalation: Optional[ExpectedEscalation] = Field(None, description="期望上报；写 null 表示不上报")
     transfers: Optional[list[str]] = Field(None, description="期望的移交对象（完整集合，部门引用）")
     obligations: Optional[list[str]] = Field(None, description="期望的义务内容（完整集合，写 what 的文字）")
-
 
 class RuleTestSpec(_Strict):
     """一个规则测试：一个事项，和期望的判断。"""

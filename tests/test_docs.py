@@ -49,6 +49,11 @@ def test_every_command_is_documented_and_has_help():
         assert result.exit_code == 0 and result.stdout.strip()
 
 
+def test_every_command_has_an_example_that_is_checked():
+    examples = re.findall(r"```console\n\$ ecorules (\S+)", README)
+    assert set(main.commands) <= set(examples), set(main.commands) - set(examples)
+
+
 def test_console_examples_run_as_shown():
     examples = re.findall(r"```console\n(.*?)```", README, re.S)
     assert examples

@@ -46,9 +46,9 @@ TIDY = dedent("""
       - id: air.dust
         title: 工地扬尘
         when: {category: construction_dust}
+        lead: zjw          # 牵头：建设管理部门
         # 优先级的说明跟着 priority 走
         priority: 90
-        lead: zjw          # 牵头：建设管理部门
 
       # 第二条规则
       - id: air.other
@@ -204,3 +204,30 @@ def test_one_broken_file_stops_the_run_before_anything_is_written(tmp_path):
         format_paths([tmp_path])
     assert [d.location.file for d in info.value.diagnostics] == [str(broken)]
     assert messy.read_text(encoding="utf-8") == MESSY
+
+
+# ---------------------------------------------------------------- the command
+def test_fmt_command_check_then_write(tmp_path):
+    from click.testing import CliRunner
+    from ecorules.cli import main
+    messy = tmp_path / "a.yaml"
+    messy.write_text(MESSY, encoding="utf-8")
+    runner = CliRunner()
+    checked = runner.invoke(main, ["fmt", "--check", str(tmp_path)])
+    assert checked.exit_code == 1 and f"需要格式化 / would reformat: {messy}" in checked.output
+    assert messy.read_text(encoding="utf-8") == MESSY
+    written = runner.invoke(main, ["fmt", str(tmp_path)])
+    assert written.exit_code == 0 and "已格式化 1 个文件" in written.output
+    assert messy.read_text(encoding="utf-8") == TIDY
+    again = runner.invoke(main, ["fmt", "--check", str(messy)])
+    assert again.exit_code == 0 and "所有文件格式规范" in again.output
+
+
+def test_fmt_command_on_a_broken_file_gives_a_located_diagnostic(tmp_path):
+    from click.testing import CliRunner
+    from ecorules.cli import main
+    broken = tmp_path / "b.yaml"
+    broken.write_text("stage: assign\nrules:\n  - id: a\n    title: [unclosed\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", str(broken)])
+    assert result.exit_code == 1
+    assert f"{broken}:" in result.output and "E101" in result.output and "Traceback" not in result.output
