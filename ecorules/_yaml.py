@@ -9,7 +9,7 @@ date, `!!int abc`) becomes a diagnostic instead of an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -52,18 +52,30 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
+# libyaml (when PyYAML was built with it) composes the same nodes about five times faster: `check` stays fast
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str, loader_class) -> Optional[yaml.Node]:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Parse one YAML document. Returns (doc or None, diagnostics)."""
     problems: list[Diagnostic] = []
     try:
-        loader = yaml.SafeLoader(text)
+        root = _compose(text, _FAST_LOADER)
+    except yaml.MarkedYAMLError:
+        # libyaml words errors differently: for a broken file, the pure-Python parser's message and position
         try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        problems.append(_syntax_error(exc, file))
-        return None, problems
+            root = _compose(text, yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            problems.append(_syntax_error(exc, file))
+            return None, problems
     doc = YamlDoc(file, None)
     if root is None:
         return doc, problems

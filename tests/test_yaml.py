@@ -370,3 +370,18 @@ def test_unclosed_quote_or_bracket_points_where_it_opens(text, line, col):
 def test_nothing_is_constructed_when_the_text_is_broken():
     doc, problems = load("a: [1, 2\n")
     assert doc is None and problems
+
+
+def test_libyaml_and_pure_python_parsers_give_the_same_data_and_positions(monkeypatch):
+    """load_yaml composes with libyaml when available; positions must not depend on which parser ran."""
+    import yaml as pyyaml
+
+    from conftest import RULES
+    from ecorules import _yaml
+    files = sorted(RULES.rglob("*.yaml"))
+    fast = {f: _yaml.load_yaml(f.read_text(encoding="utf-8"), str(f)) for f in files}
+    monkeypatch.setattr(_yaml, "_FAST_LOADER", pyyaml.SafeLoader)
+    for f in files:
+        doc, problems = _yaml.load_yaml(f.read_text(encoding="utf-8"), str(f))
+        fast_doc, fast_problems = fast[f]
+        assert (doc.data, doc.values, problems) == (fast_doc.data, fast_doc.values, fast_problems), f
