@@ -50,6 +50,7 @@ class OrgGraph:
         self._resolved: dict[tuple[str, str], Optional[str]] = {}  # (role, jurisdiction) → node | None
         self._departments: dict[str, Department] = {}
         self._district_aliases: dict[str, str] = {}
+        self._former_districts: dict[str, str] = {}   # name of a merged district → the district it is part of
         self._node_names: dict[str, str] = {}   # exact full / short name of a body → node id
         self._add_roles(departments)
         self._add_districts(districts)
@@ -231,8 +232,10 @@ class OrgGraph:
                     if name not in self._names:
                         self._names[name] = ("node", node)
         for code, district in self.districts.items():
-            for alias in (code, district.name, district.short_name):
+            for alias in (code, district.name, district.short_name, "上海市" + district.name):
                 self._district_aliases[alias] = code
+            for former in district.former_names:  # 南汇区 / 南汇 → pudong, for the message only
+                self._former_districts[former] = self._former_districts[former.rstrip("区县")] = code
 
     def _check_invariants(self):
         reporting = nx.DiGraph((u, v) for u, v, t in self.graph.edges(data="type") if t == "reports_to")
@@ -254,6 +257,10 @@ class OrgGraph:
         if district is None:
             return MUNICIPAL
         return self._district_aliases.get(district.strip())
+
+    def merged_into(self, district: str) -> Optional[str]:
+        """The code of the district a former (merged) district is now part of, e.g. 南汇区 → pudong."""
+        return self._former_districts.get(district.strip())
 
     def district_choices(self) -> list[str]:
         return sorted(self._district_aliases)

@@ -248,6 +248,10 @@ class Resolver:
             return MUNICIPAL, "municipal"
         code = self.org.jurisdiction_of(matter.district)
         if code is None or code == MUNICIPAL:
+            merged = self.org.merged_into(matter.district)
+            if merged:
+                now = self.org.districts[merged].name
+                raise MatterError(f"'{matter.district}' 是已撤并的旧区名，现属{now}；请改写为 {now}。", "district")
             raise MatterError(f"未知的区 '{matter.district}'。{suggest(matter.district, self.org.district_choices(), '区')}",
                               "district")
         if matter.level == "municipal":
@@ -269,6 +273,16 @@ class Resolver:
             raise MatterError(f"审批部门 '{ref}' 在 {jurisdiction} 没有对应机构", "approved_by")
         return node
 
+    def _category(self, value: str) -> str:
+        """A category id, or its Chinese name as an operator's sheet writes it (餐饮油烟 → catering_fumes)."""
+        categories = self.rulebook.categories
+        if not categories or value in categories:
+            return value  # a rulebook without a category list accepts any id
+        by_name = {spec.name: category_id for category_id, spec in categories.items()}
+        if value in by_name:
+            return by_name[value]
+        raise MatterError(f"未知的事项类别 '{value}'。{suggest(value, [*categories, *by_name], '类别')}", "category")
+
     def _fact(self, matter: Matter, jurisdiction: str, level: str) -> dict:
         title = _WHITESPACE.sub(" ", matter.title).strip()
         if len(title.encode("utf-8")) > MAX_TEXT_BYTES:
@@ -280,6 +294,8 @@ class Resolver:
             value = getattr(matter, name)
             if value is not None:
                 fact[name] = shape_value(name, value, "str")
+        if "category" in fact:
+            fact["category"] = self._category(fact["category"])
         approved = self._approved_by(matter, jurisdiction)
         if approved:
             data = self.org.node(approved)

@@ -138,6 +138,8 @@ class DistrictSpec(_Strict):
     held_by: dict[str, str] = Field(default_factory=dict, description="职能 → 本区承担该职能的部门职能代码")
     absent: list[str] = Field(default_factory=list, description="本区没有、也无人承担的职能")
     names: dict[str, NameTemplate] = Field(default_factory=dict, description="本区与模板不同的部门名称")
+    former_names: list[str] = Field(default_factory=list,
+                                    description="已撤并、现属本区的旧区县名（如 南汇区）：用于给出准确的提示，不自动改写")
     confidence: Optional[Literal["source", "inference"]] = Field(
         None, description="可靠性：source 有出处 / inference 推断（须核实）")
     basis: Optional[str] = Field(None, description="出处（sources.md 中的 S 编号等）")

@@ -199,3 +199,21 @@ def test_resolve_many_is_lazy_and_keeps_order(engine):
 def test_non_dict_input_is_invalid(engine):
     r = engine.resolve(["not", "a", "matter"])
     assert r.status == "invalid" and r.id is None
+
+
+def test_a_merged_district_is_invalid_with_the_district_it_is_part_of_now(default_engine):
+    for old, now in (("南汇区", "浦东新区"), ("闸北", "静安区"), ("卢湾区", "黄浦区")):
+        result = default_engine.resolve({"id": "m", "title": "饭店油烟", "district": old})
+        assert result.status == "invalid" and result.error.field == "district"
+        assert result.error.message == f"'{old}' 是已撤并的旧区名，现属{now}；请改写为 {now}。"
+
+
+def test_a_district_written_with_the_city_in_front_is_understood(default_engine):
+    assert default_engine.resolve({"id": "m", "title": "饭店油烟", "district": "上海市黄浦区"}).jurisdiction == "huangpu"
+
+
+def test_category_by_id_or_chinese_name_and_unknown_is_invalid(default_engine):
+    by_name = default_engine.resolve({"id": "m", "title": "t", "district": "黄浦区", "category": "建设工程施工扬尘"})
+    assert by_name.category == "construction_dust" and by_name.lead.id == "huangpu.zjw"
+    unknown = default_engine.resolve({"id": "m", "title": "t", "district": "黄浦区", "category": "dust"})
+    assert unknown.status == "invalid" and unknown.error.field == "category" and "port_dust" in unknown.error.message
