@@ -78,3 +78,8 @@ def test_rulebook_format_doc_names_every_condition_test():
     doc = (ROOT / "docs" / "rulebook-format.md").read_text(encoding="utf-8")
     for test in TESTS:
         assert test in doc
+
+
+def test_quick_start_states_the_true_number_of_invalid_sample_rows(default_engine, fixture_matters):
+    stated = int(re.search(r"deliberately holds (\d+) invalid rows", section("Quick start")).group(1))
+    assert stated == sum(r.status == "invalid" for r in default_engine.resolve_many(fixture_matters))
