@@ -301,3 +301,19 @@ def test_resolve_interrupted_then_resumed(tmp_path, workers, signum):
     subprocess.run(_cli("resolve", str(source), "-o", str(clean), "--as-of", "2024-06-01", "-q"), env=env, cwd=ROOT,
                    timeout=300)
     assert out.read_bytes() == clean.read_bytes() and not part.exists()
+
+
+def test_explain_a_row_of_a_batch_file_by_id_or_row_number(runner):
+    by_id = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.xlsx"), "--row", "fx-012"])
+    assert by_id.exit_code == 0 and by_id.stdout.startswith("事项 fx-012：")
+    by_number = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.csv"), "--row", "3"])
+    assert by_number.exit_code == 0 and by_number.stdout.startswith("事项 fx-002：")  # CSV row 3 = second matter
+    invalid = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.jsonl"), "--row", "fx-051"])
+    assert invalid.exit_code == 1 and "fx-051" in invalid.stdout  # an invalid row is explained, exit 1
+    missing = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.csv"), "--row", "nope"])
+    assert missing.exit_code == 2 and "没有编号或行号为 nope 的事项" in missing.output
+
+
+def test_fmt_on_a_missing_path_is_e100(runner, tmp_path):
+    result = runner.invoke(main, ["fmt", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "E100" in result.output and "Traceback" not in result.output
