@@ -52,6 +52,7 @@ class Resolver:
         self.field_kinds = rulebook.compiled.field_kinds
         self.features = {name: stage.features for name, stage in rulebook.compiled.stages.items()}
         self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
+        self._category_ids = {spec.name: category_id for category_id, spec in rulebook.categories.items()}  # 名称 → id
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -278,10 +279,10 @@ class Resolver:
         categories = self.rulebook.categories
         if not categories or value in categories:
             return value  # a rulebook without a category list accepts any id
-        by_name = {spec.name: category_id for category_id, spec in categories.items()}
-        if value in by_name:
-            return by_name[value]
-        raise MatterError(f"未知的事项类别 '{value}'。{suggest(value, [*categories, *by_name], '类别')}", "category")
+        if value in self._category_ids:
+            return self._category_ids[value]
+        raise MatterError(f"未知的事项类别 '{value}'。{suggest(value, [*categories, *self._category_ids], '类别')}",
+                          "category")
 
     def _fact(self, matter: Matter, jurisdiction: str, level: str) -> dict:
         title = _WHITESPACE.sub(" ", matter.title).strip()

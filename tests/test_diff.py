@@ -155,3 +155,12 @@ def test_cli_diff_broken_new_rulebook_is_a_diagnostic_not_a_traceback(make_ruleb
     result = CliRunner().invoke(main, ["diff", str(old), str(new), str(_matters_file(tmp_path))])
     assert result.exit_code == 1
     assert "E201" in result.output and "a.yaml:7:" in result.output and "Traceback" not in result.output
+
+
+def test_cli_diff_reads_csv_xlsx_and_gb18030_like_resolve():
+    runner = CliRunner()
+    for args in (["--sheet", "事项"], ["--input-format", "csv"], ["--encoding", "gb18030"]):
+        source = {"--sheet": "matters.xlsx", "--input-format": "matters.csv", "--encoding": "matters-gbk.csv"}[args[0]]
+        result = runner.invoke(main, ["diff", str(RULES), str(RULES), str(FIXTURES / source), *args])
+        assert result.exit_code == 0, result.output
+        assert "结果变化 0 件" in result.output and "事项：共 " in result.output
