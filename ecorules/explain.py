@@ -9,9 +9,21 @@ from __future__ import annotations
 from typing import Optional
 
 _STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
-              "invalid": "事项无效"}
+              "out_of_scope": "不属于生态环境保护事项", "invalid": "事项无效"}
 _STATUS_EN = {"resolved": "lead found", "conflict": "conflicting leads", "unassigned": "no lead",
-              "invalid": "invalid matter"}
+              "out_of_scope": "not an environmental-protection matter", "invalid": "invalid matter"}
+# what became of a rule that fired (model.Outcome), worded only here
+OUTCOME_ZH = {"adopted": "采用", "overridden": "被例外规则覆盖", "lower_priority": "优先级较低，未采用",
+              "tied": "同一优先级下牵头部门不一致（冲突）", "absent": "本辖区无对应部门",
+              "ambiguous": "同一优先级下分类结果不一致，未采用", "superseded": "输入已给出，未采用"}
+OUTCOME_EN = {"adopted": "adopted", "overridden": "overridden by an exception rule",
+              "lower_priority": "lower priority, not adopted", "tied": "same priority, different lead (conflict)",
+              "absent": "no such body in this jurisdiction", "ambiguous": "same priority, different category, not adopted",
+              "superseded": "given in the input, not adopted"}
+
+
+def outcome_text(code: str, lang: str = "zh") -> str:
+    return (OUTCOME_ZH if lang == "zh" else OUTCOME_EN).get(code, code)
 
 
 def _names(departments) -> str:
@@ -33,7 +45,7 @@ def explanation_text(resolution, rulebook, notes: Optional[list] = None) -> str:
     """One Chinese paragraph: the decision, its citation, then escalation, transfers, obligations."""
     parts = []
     category = _category(resolution, rulebook)
-    adopted = [b for b in resolution.basis if b.stage == "assign" and b.outcome == "采用"]
+    adopted = [b for b in resolution.basis if b.stage == "assign" and b.outcome == "adopted"]
     if resolution.status == "resolved" and resolution.lead:
         cites = "；".join(dict.fromkeys(b.cite for b in adopted))
         parts.append(f"事项类别：{category}。由{resolution.lead.short_name}牵头，依据{cites}"
@@ -41,7 +53,7 @@ def explanation_text(resolution, rulebook, notes: Optional[list] = None) -> str:
         if resolution.assist:
             parts.append(f"配合部门：{_names(resolution.assist)}。")
     elif resolution.status == "conflict":
-        tied = [b for b in resolution.basis if b.stage == "assign" and b.outcome.endswith("（冲突）")]
+        tied = [b for b in resolution.basis if b.stage == "assign" and b.outcome == "tied"]
         detail = "；".join(f"规则 {b.rule} 依据{b.cite}" for b in tied)
         parts.append(f"事项类别：{category}。同一优先级的规则指定了不同的牵头部门（{_names(resolution.candidates)}），"
                      f"不作猜测：{detail}。")
@@ -97,7 +109,7 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
         priority = f"，优先级 {rule.priority}" if rule else ""
         provenance = f"，来源可靠性 {basis.provenance}" if basis.provenance else ""
         lines.append(f"  - [{basis.stage}] {basis.rule}（{rule.title if rule else ''}）"
-                     f"{priority}{provenance}：{basis.outcome}")
+                     f"{priority}{provenance}：{outcome_text(basis.outcome, lang)}")
         lines.append(f"    依据：{basis.cite}；{basis.file}:{basis.line}")
         if rule and rule.note:
             lines.append(f"    说明：{rule.note}")
@@ -123,7 +135,7 @@ def why_not_lines(resolution, rulebook, reference: str) -> list[str]:
     proposing = [b for b in resolution.basis if b.stage == "assign" and _proposes(rulebook, b, node, jurisdiction)]
     if not proposing:
         return [f"为何不是{name}：没有任何适用的规则提出由{name}牵头。"]
-    return [f"为何不是{name}：规则 {b.rule}（依据{b.cite}）提出由其牵头，但{b.outcome}。" for b in proposing]
+    return [f"为何不是{name}：规则 {b.rule}（依据{b.cite}）提出由其牵头，但{outcome_text(b.outcome)}。" for b in proposing]
 
 
 def _proposes(rulebook, basis, node: str, jurisdiction: str) -> bool:

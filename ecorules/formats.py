@@ -606,7 +606,7 @@ def result_cells(resolution, row: int) -> list[str]:
     r = resolution
     cites = []
     for basis in r.basis:
-        if basis.outcome == "采用" and basis.cite not in cites:
+        if basis.outcome == "adopted" and basis.cite not in cites:
             cites.append(basis.cite)
     if r.escalation and r.escalation.cite not in cites:
         cites.append(r.escalation.cite)

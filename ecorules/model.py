@@ -7,8 +7,11 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FactValue = Union[bool, int, float, str, None]
-Status = Literal["resolved", "conflict", "unassigned", "invalid"]
+Status = Literal["resolved", "conflict", "unassigned", "out_of_scope", "invalid"]
 Level = Literal["municipal", "district"]
+# what became of a rule that fired (recorded as a code; explain.py renders it in Chinese or English)
+Outcome = Literal["adopted", "overridden", "lower_priority", "tied", "absent", "ambiguous", "superseded"]
+Provenance = Literal["source", "partial", "inference", "disputed"]
 
 
 class Matter(BaseModel):
@@ -63,6 +66,8 @@ class Department(BaseModel):
     jurisdiction: str
     name: str
     short_name: str
+    inferred: bool = Field(False, description="the body's existence or name is an inference from the org data, "
+                                               "not a verified fact / 机构名称或设置系推定，须核实")
 
 
 class Escalation(BaseModel):
@@ -102,8 +107,19 @@ class Basis(BaseModel):
     file: str
     line: int
     cite: str
-    provenance: Optional[str] = None
-    outcome: str = Field(description="what became of it: 采用 / 被覆盖 / 优先级较低 / 冲突 / …")
+    provenance: Optional[Provenance] = None
+    outcome: Outcome = Field(description="what became of it (a code; explain renders it): adopted 采用, overridden "
+                                         "被例外规则覆盖, lower_priority 优先级较低, tied 同级冲突, absent 本辖区无对应部门, "
+                                         "ambiguous 分类有歧义, superseded 输入已给出")
+
+
+class MatterWarning(BaseModel):
+    """Something the reader should check: how a place was inferred, a former district name, no place found, …"""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="stable code, e.g. W401 / 稳定代码")
+    message: str = Field(description="Chinese text for operators / 中文说明")
 
 
 class RulebookStamp(BaseModel):
@@ -136,5 +152,6 @@ class Resolution(BaseModel):
     basis: list[Basis] = Field(default_factory=list)
     explanation: str = ""
     error: Optional[ErrorInfo] = None
+    warnings: list[MatterWarning] = Field(default_factory=list, description="what the reader should check / 提示")
     as_of: Optional[dt.date] = None
     rulebook: RulebookStamp

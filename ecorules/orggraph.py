@@ -28,6 +28,10 @@ _NO_REPORTING = {"central_agency"}
 _FUNCTIONAL = "functional_department"
 
 
+def _inferred(confidence) -> bool:
+    return confidence == "inference"
+
+
 @dataclass(frozen=True)
 class Located:
     """A spec together with where it was written: `where("held_by", "jtw")` → Location of that key."""
@@ -126,34 +130,37 @@ class OrgGraph:
                 self._check_template(names, where, ("names", role))
             self.districts[spec.code] = spec
 
-    def _district_node_names(self, spec: DepartmentSpec, district: DistrictSpec) -> tuple[str, str]:
+    def _district_node_names(self, spec: DepartmentSpec, district: DistrictSpec) -> tuple[str, str, bool]:
+        """(name, short name, inferred): a district's own name wins over the template; either may be an inference."""
         if spec.role in district.names:
             override = district.names[spec.role]
-            return override.name, override.short_name
+            return override.name, override.short_name, _inferred(override.confidence or spec.confidence)
         template = spec.district
         fill = {"区": district.name, "区简": district.short_name}
-        return template.name.format(**fill), template.short_name.format(**fill)
+        return (template.name.format(**fill), template.short_name.format(**fill),
+                _inferred(template.confidence or spec.confidence))
 
     def _build_nodes(self):
         for role, spec in self.roles.items():
             if spec.municipal:
-                self._add_node(f"{MUNICIPAL}.{role}", spec, MUNICIPAL, spec.name, spec.short_name)
+                self._add_node(f"{MUNICIPAL}.{role}", spec, MUNICIPAL, spec.name, spec.short_name,
+                               _inferred(spec.confidence))
         for code, district in self.districts.items():
             for role, spec in self.roles.items():
                 if spec.district in ("none", "shared") or role in district.absent or role in district.held_by:
                     continue
-                name, short = self._district_node_names(spec, district)
-                self._add_node(f"{code}.{role}", spec, code, name, short)
+                name, short, inferred = self._district_node_names(spec, district)
+                self._add_node(f"{code}.{role}", spec, code, name, short, inferred)
         for jurisdiction in self.jurisdictions:
             for role in self.roles:
                 self._resolved[(role, jurisdiction)] = self._find(role, jurisdiction)
 
-    def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short):
+    def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short, inferred: bool):
         level = "municipal" if jurisdiction == MUNICIPAL else "district"
         self.graph.add_node(node_id, role=spec.role, jurisdiction=jurisdiction, level=level, name=name,
-                            short_name=short, kind=spec.kind, enforcement=spec.enforcement)
+                            short_name=short, kind=spec.kind, enforcement=spec.enforcement, inferred=inferred)
         self._departments[node_id] = Department(id=node_id, role=spec.role, jurisdiction=jurisdiction,
-                                                name=name, short_name=short)
+                                                name=name, short_name=short, inferred=inferred)
 
     def _find(self, role: str, jurisdiction: str) -> Optional[str]:
         spec = self.roles[role]

@@ -29,14 +29,14 @@ MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties
 _WHITESPACE = re.compile(r"\s+")
 _ANNUAL = re.compile(r"^annual:(\d{2})-(\d{2}|end)$")
 
-# outcomes recorded in `basis`, in Chinese for the people who read them
-ADOPTED = "采用"
-OVERRIDDEN = "被例外规则覆盖"
-LOWER = "优先级较低，未采用"
-TIED = "同一优先级下牵头部门不一致（冲突）"
-ABSENT = "本辖区无对应部门"
-AMBIGUOUS = "同一优先级下分类结果不一致，未采用"
-SUPERSEDED = "输入已给出，未采用"
+# outcomes recorded in `basis` as codes (model.Outcome); explain.py words them
+ADOPTED = "adopted"
+OVERRIDDEN = "overridden"
+LOWER = "lower_priority"
+TIED = "tied"
+ABSENT = "absent"
+AMBIGUOUS = "ambiguous"
+SUPERSEDED = "superseded"
 
 
 class Resolver:
@@ -69,7 +69,7 @@ class Resolver:
             id=matter_id, status="invalid", lead=None, assist=[], candidates=[], category=None, level=None,
             jurisdiction=None, escalation=None, transfers=[], obligations=[], basis=[],
             explanation=f"事项无效，未作判断：{error.message}", error=ErrorInfo(message=error.message, field=error.field),
-            as_of=None, rulebook=self.stamp)
+            warnings=[], as_of=None, rulebook=self.stamp)
 
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
@@ -103,7 +103,7 @@ class Resolver:
             id=matter.id, status=status, lead=department(lead) if lead else None,
             assist=[department(n) for n in assist], candidates=[department(n) for n in candidates],
             category=category, level=level, jurisdiction=jurisdiction, escalation=escalation,
-            transfers=transfers, obligations=obligations, basis=basis, explanation="", error=None,
+            transfers=transfers, obligations=obligations, basis=basis, explanation="", error=None, warnings=[],
             as_of=as_of, rulebook=self.stamp)
         resolution.explanation = explanation_text(resolution, self.rulebook, notes)
         return resolution

@@ -104,6 +104,10 @@ class NameTemplate(_Strict):
 
     name: str = Field(description="区级对应部门全称模板，{区} 为区名（如 黄浦区），{区简} 为简称")
     short_name: str = Field(description="区级对应部门简称模板")
+    name_en: Optional[str] = Field(None, description="英文名称（说明用）")
+    confidence: Optional[Literal["source", "inference"]] = Field(
+        None, description="名称可靠性：source 已核实 / inference 推定（结果中标注\"推定\"）；缺省随所属职能的 confidence")
+    basis: Optional[str] = Field(None, description="出处：文件、网址或 sources.md 中的 S 编号")
 
 
 class DepartmentSpec(_Strict):

@@ -83,14 +83,14 @@ def test_highest_priority_wins_and_assist_is_union_minus_lead(engine):
     assert r.lead.id == "huangpu.sthj"
     # a.fumes then a.fumes-also, in rule order, without the lead and without repeats
     assert ids(r.assist) == ["huangpu.jiezhen", "huangpu.scjgj", "huangpu.fgj"]
-    assert outcome(r, "a.fumes-sector") == "优先级较低，未采用"
-    assert outcome(r, "a.fumes") == "采用"
+    assert outcome(r, "a.fumes-sector") == "lower_priority"
+    assert outcome(r, "a.fumes") == "adopted"
 
 
 def test_override_beats_priority(engine):
     r = engine.resolve({"id": "2", "title": "广场舞噪音", "district": "浦东"})
     assert r.lead.id == "pudong.gaj"
-    assert outcome(r, "a.noise") == "被例外规则覆盖"
+    assert outcome(r, "a.noise") == "overridden"
     plain = engine.resolve({"id": "3", "title": "噪音", "district": "浦东"})
     assert plain.lead.id == "pudong.sthj"
 
@@ -125,7 +125,7 @@ def test_effective_dates_follow_as_of(engine):
 def test_classify_does_not_override_a_given_category(engine):
     r = engine.resolve({"id": "9", "title": "油烟", "category": "noise"})
     assert r.category == "noise"
-    assert outcome(r, "c.fumes") == "输入已给出，未采用"
+    assert outcome(r, "c.fumes") == "superseded"
 
 
 def test_classify_tie_leaves_category_unset(engine):
