@@ -70,11 +70,24 @@ class Department(BaseModel):
                                                "not a verified fact / 机构名称或设置系推定，须核实")
 
 
+class Hop(BaseModel):
+    """One edge of the department graph that a reference followed (drawn by the workbench)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Optional[str] = Field(description="the body the edge starts from (null: the matter's own jurisdiction)")
+    type: Literal["reports_to", "guides", "holds_function_of", "transfers_to", "same_level", "in_jurisdiction"] = Field(
+        description="edge type: reports_to 向同级党委政府负责, guides 上级主管部门指导, holds_function_of 承担该职能, "
+                    "transfers_to 移送（行刑衔接）, same_level 同级对应部门, in_jurisdiction 事项所在辖区")
+    target: str
+
+
 class Escalation(BaseModel):
     to: list[Department]
     proposer: Optional[Department] = None
     consult: list[Department] = Field(default_factory=list, description="departments the proposer works with (会同)")
     steps: list[str] = Field(default_factory=list)
+    path: list[Hop] = Field(default_factory=list, description="the graph edges that led to `to` / 经由的部门关系")
     cite: str
     rule: str
 

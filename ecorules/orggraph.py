@@ -15,21 +15,28 @@ from typing import Callable, Iterable, Optional
 import networkx as nx
 
 from .errors import Diagnostic, Location, suggest
-from .model import Department
+from .model import Department, Hop
 from .spec import DepartmentSpec, DistrictSpec
 
 MUNICIPAL = "sh"
 DISTRICT_CODES = ("pudong", "huangpu", "xuhui", "changning", "jingan", "putuo", "hongkou", "yangpu",
                   "minhang", "baoshan", "jiading", "jinshan", "songjiang", "qingpu", "fengxian", "chongming")
 LEADERSHIP = ("party", "gov")
+# relations a rule reference may name after a variable ($lead.leadership); any role code names the same-level body
+RELATIONS = {"leadership": "同级党委和政府", "supervisor": "上级主管部门"}
 VARIABLES = {"assign": ("$approved_by",), "route": ("$approved_by", "$lead", "$candidates", "$assist")}
 # bodies outside the administrative chain do not report to the same-level 党委/政府 in this graph
 _NO_REPORTING = {"central_agency"}
 _FUNCTIONAL = "functional_department"
+_TRANSFER_ROLES = ("gaj", "jcy")   # a functional department's same-level enforcement linkage (（十八）（十九）)
 
 
 def _inferred(confidence) -> bool:
     return confidence == "inference"
+
+
+def _hop(source: Optional[str], kind: str, target: str) -> Hop:
+    return Hop.model_construct(source=source, type=kind, target=target)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,6 @@ class OrgGraph:
         self.districts: dict[str, DistrictSpec] = {}
         self._role_where: dict[str, Located] = {}
         self._names: dict[str, tuple[str, str]] = {}      # name → ("role", role) | ("node", id)
-        self._resolved: dict[tuple[str, str], Optional[str]] = {}  # (role, jurisdiction) → node | None
         self._departments: dict[str, Department] = {}
         self._district_aliases: dict[str, str] = {}
         self._former_districts: dict[str, str] = {}   # name of a merged district → the district it is part of
@@ -151,9 +157,6 @@ class OrgGraph:
                     continue
                 name, short, inferred = self._district_node_names(spec, district)
                 self._add_node(f"{code}.{role}", spec, code, name, short, inferred)
-        for jurisdiction in self.jurisdictions:
-            for role in self.roles:
-                self._resolved[(role, jurisdiction)] = self._find(role, jurisdiction)
 
     def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short, inferred: bool):
         level = "municipal" if jurisdiction == MUNICIPAL else "district"
@@ -162,31 +165,19 @@ class OrgGraph:
         self._departments[node_id] = Department(id=node_id, role=spec.role, jurisdiction=jurisdiction,
                                                 name=name, short_name=short, inferred=inferred)
 
-    def _find(self, role: str, jurisdiction: str) -> Optional[str]:
-        spec = self.roles[role]
-        if jurisdiction == MUNICIPAL:
-            return f"{MUNICIPAL}.{role}" if spec.municipal else None
-        if spec.district == "shared":
-            return f"{MUNICIPAL}.{role}" if spec.municipal else None
-        own = f"{jurisdiction}.{role}"
-        if own in self.graph:
-            return own
-        holder = self.districts[jurisdiction].held_by.get(role)
-        if holder is not None:
-            return self._find(holder, jurisdiction)
-        return None
-
     def _build_edges(self):
         g = self.graph
+        # held_by first: every later look-up of a role in a district may go through these edges
+        for code, district in self.districts.items():
+            for role, holder_role in district.held_by.items():
+                holder, upper = self.body_for(holder_role, code), f"{MUNICIPAL}.{role}"
+                if holder and upper in g:
+                    g.add_edge(holder, upper, type="holds_function_of", role=role)
         for jurisdiction in self.jurisdictions:
-            party = self._resolved.get(("party", jurisdiction))
-            gov = self._resolved.get(("gov", jurisdiction))
-            police = self._resolved.get(("gaj", jurisdiction)) if "gaj" in self.roles else None
-            procuratorate = self._resolved.get(("jcy", jurisdiction)) if "jcy" in self.roles else None
+            party, gov = self.body_for("party", jurisdiction), self.body_for("gov", jurisdiction)
+            linked = [self.body_for(role, jurisdiction) for role in _TRANSFER_ROLES if role in self.roles]
             for node, data in list(g.nodes(data=True)):
-                if data["jurisdiction"] != jurisdiction:
-                    continue
-                if node == party:
+                if data["jurisdiction"] != jurisdiction or node == party:
                     continue
                 if node == gov:
                     g.add_edge(node, party, type="reports_to")
@@ -196,23 +187,17 @@ class OrgGraph:
                 for leader in (party, gov):
                     g.add_edge(node, leader, type="reports_to")
                 if data["kind"] == _FUNCTIONAL:
-                    for target in (police, procuratorate):
+                    for target in linked:
                         if target:
                             g.add_edge(node, target, type="transfers_to")
             if jurisdiction != MUNICIPAL:
                 for role in LEADERSHIP:
                     g.add_edge(f"{jurisdiction}.{role}", f"{MUNICIPAL}.{role}", type="reports_to")
-        for code, district in self.districts.items():
+        for code in self.districts:
             for role in self.roles:
-                upper = f"{MUNICIPAL}.{role}"
-                own = f"{code}.{role}"
+                upper, own = f"{MUNICIPAL}.{role}", f"{code}.{role}"
                 if upper in g and own in g:
                     g.add_edge(upper, own, type="guides")
-            for role in district.held_by:
-                holder = self._resolved[(role, code)]
-                upper = f"{MUNICIPAL}.{role}"
-                if holder and upper in g:
-                    g.add_edge(holder, upper, type="holds_function_of", role=role)
 
     def _index_names(self):
         def claim(name, target, where):
@@ -301,7 +286,7 @@ class OrgGraph:
         return sorted({*self.roles, *self._names})
 
     def resolve(self, reference: str, jurisdiction: str) -> Optional[str]:
-        """A reference (role, name or node id) → the body that answers for it in `jurisdiction`."""
+        """A plain reference (role, name or node id) → the body that answers for it in `jurisdiction`."""
         if reference in self.graph:
             return reference
         role = reference if reference in self.roles else None
@@ -312,14 +297,35 @@ class OrgGraph:
             if target[0] == "node":
                 return target[1]
             role = target[1]
-        return self._resolved.get((role, jurisdiction))
+        return self.body_for(role, jurisdiction)
+
+    def body_for(self, role: str, jurisdiction: str) -> Optional[str]:
+        """The body that answers for `role` in `jurisdiction`: its own node, the municipal body of a role shared by
+        all districts, or the district body with a `holds_function_of` edge to the municipal one; else None."""
+        return self._body_and_hops(role, jurisdiction)[0]
+
+    def _body_and_hops(self, role: str, jurisdiction: str) -> tuple[Optional[str], list[Hop]]:
+        spec = self.roles.get(role)
+        if spec is None:
+            return None, []
+        own, upper = f"{jurisdiction}.{role}", f"{MUNICIPAL}.{role}"
+        if own in self.graph:
+            return own, []
+        if upper not in self.graph:
+            return None, []
+        if jurisdiction == MUNICIPAL or spec.district == "shared":
+            return upper, []
+        for holder, _, kind in self.graph.in_edges(upper, data="type"):
+            if kind == "holds_function_of" and self.graph.nodes[holder]["jurisdiction"] == jurisdiction:
+                return holder, [_hop(holder, kind, upper)]
+        return None, []
 
     def declared_absent(self, reference: str, jurisdiction: str) -> bool:
         return self.resolve(reference, jurisdiction) is None
 
     def leadership(self, jurisdiction: str) -> list[str]:
-        """The same-level 党委 and 政府 (the bodies a department reports to)."""
-        return [n for n in (self._resolved.get((r, jurisdiction)) for r in LEADERSHIP) if n]
+        """The 党委 and 政府 of a jurisdiction (the bodies its departments report to)."""
+        return [n for n in (self.body_for(r, jurisdiction) for r in LEADERSHIP) if n]
 
     def reports_to(self, node: str) -> list[str]:
         return sorted(v for _, v, t in self.graph.out_edges(node, data="type") if t == "reports_to")
@@ -339,8 +345,43 @@ class OrgGraph:
         return seen
 
     def counterpart(self, node: str, jurisdiction: str) -> Optional[str]:
-        """The body that answers in `jurisdiction` for the role of `node` (guides / holds_function_of)."""
-        return self._resolved.get((self.graph.nodes[node]["role"], jurisdiction))
+        """The body that answers in `jurisdiction` for the role of `node` (its own node or a function holder)."""
+        return self.body_for(self.graph.nodes[node]["role"], jurisdiction)
+
+    # ---------------------------------------------------------------- relations (rule references like $lead.leadership)
+    def related(self, anchor: Optional[str], relation: str, jurisdiction: str) -> list[tuple[str, list[Hop]]]:
+        """The bodies in `relation` to `anchor`, each with the graph hops that found it.
+
+        leadership  同级党委和政府: the anchor's same-level `reports_to` targets
+        supervisor  上级主管部门: the municipal body that `guides` the anchor
+        <role>      the same-level body of that role: a `transfers_to` target of that role, else the role's body in
+                    the anchor's jurisdiction
+        With no anchor (a matter without a lead) the relation is taken at the matter's own level (`jurisdiction`):
+        its 党委和政府 or the role's body there; a supervisor is then nobody.
+        """
+        if anchor is None:
+            if relation == "supervisor":
+                return []
+            roles = LEADERSHIP if relation == "leadership" else (relation,)
+            found = [self._body_and_hops(role, jurisdiction) for role in roles]
+            return [(node, hops or [_hop(None, "in_jurisdiction", node)]) for node, hops in found if node]
+        g = self.graph
+        if relation == "leadership":
+            here = g.nodes[anchor]["jurisdiction"]
+            targets = [v for _, v, t in g.out_edges(anchor, data="type")
+                       if t == "reports_to" and g.nodes[v]["jurisdiction"] == here]
+            targets.sort(key=lambda v: LEADERSHIP.index(g.nodes[v]["role"]) if g.nodes[v]["role"] in LEADERSHIP else 9)
+            return [(v, [_hop(anchor, "reports_to", v)]) for v in targets]
+        if relation == "supervisor":
+            return [(u, [_hop(u, "guides", anchor)]) for u, _, t in g.in_edges(anchor, data="type") if t == "guides"]
+        for _, v, t in g.out_edges(anchor, data="type"):
+            if t == "transfers_to" and g.nodes[v]["role"] == relation:
+                return [(v, [_hop(anchor, t, v)])]
+        node, hops = self._body_and_hops(relation, g.nodes[anchor]["jurisdiction"])
+        return [(node, hops or [_hop(anchor, "same_level", node)])] if node else []
+
+    def relation_names(self) -> list[str]:
+        return [*RELATIONS, *sorted(self.roles)]
 
     def is_municipal_functional(self, node: str) -> bool:
         data = self.graph.nodes[node]

@@ -5,28 +5,28 @@ classify: derive missing fields (overrides, then highest priority; a tie between
 assign:   candidates → drop overridden → highest priority → one lead (resolved), several (conflict),
           none (unassigned); assist = union of the winning rules' assists minus the lead.
 route:    escalation (highest priority wins), transfers and obligations (all), status changes.
-The matcher (durable_rules, in engine.py) decides which rules fire; this module never evaluates a
-condition itself.
+The matcher (durable_rules, in engine.py) decides which rules fire; the org graph (orggraph.py) decides
+which body a reference names; this module only applies the decision semantics. Outcomes are codes
+(model.Outcome); explain.py words them.
 """
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
 
-from pydantic import ValidationError
-
-from .compiler import FEATURES, MAX_TEXT_BYTES, FactError, shape_value
-from .errors import MatterError, suggest
+from .compiler import FEATURES, shape_value
+from .errors import MatterError
 from .explain import explanation_text
-from .model import (Basis, ErrorInfo, Escalation, Matter, Obligation, Resolution,
-                    RulebookStamp, Transfer)
-from .orggraph import MUNICIPAL
+from .facts import FactBuilder, given, put, validate_matter
+from .model import (Basis, ErrorInfo, Escalation, Hop, Matter, Obligation, Resolution, RulebookStamp,
+                    Transfer)
 from .rulebook import Rule, Rulebook
 
-MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties (nested ones flattened)
-_WHITESPACE = re.compile(r"\s+")
+__all__ = ["Resolver", "validate_matter", "due_date"]
+
 _ANNUAL = re.compile(r"^annual:(\d{2})-(\d{2}|end)$")
 
 # outcomes recorded in `basis` as codes (model.Outcome); explain.py words them
@@ -39,6 +39,59 @@ AMBIGUOUS = "ambiguous"
 SUPERSEDED = "superseded"
 
 
+# ---------------------------------------------------------------- one decision, four uses
+@dataclass(frozen=True)
+class Pick:
+    """"Overrides → top priority → outcome" over (rule, value) proposals of the rules that fired.
+
+    `values`: the distinct values proposed at the top priority, in rulebook order (one: decided; several: a tie).
+    `outcomes`: rule order → outcome code, for every rule that proposed something or was overridden.
+    """
+
+    values: tuple
+    winners: tuple          # (rule, value) at the top priority
+    outcomes: dict
+
+
+def pick(fired: list[Rule], proposals: Iterable[tuple[Rule, object]], tie: str, first_wins: bool = False) -> Pick:
+    overridden = {other for rule in fired for other in rule.overrides}
+    outcomes = {r.order: OVERRIDDEN for r in fired if r.id in overridden}
+    live = [(rule, value) for rule, value in proposals if rule.id not in overridden]
+    if not live:
+        return Pick((), (), outcomes)
+    top = max(rule.priority for rule, _ in live)
+    winners = tuple((rule, value) for rule, value in live if rule.priority == top)
+    if first_wins:  # a tie between route effects: the first in rulebook order is taken
+        winners = winners[:1]
+    values = tuple(dict.fromkeys(value for _, value in winners))
+    chosen = {rule.order for rule, _ in winners}
+    for rule, _ in live:
+        if rule.order not in chosen:
+            outcomes.setdefault(rule.order, LOWER)
+        else:
+            outcomes.setdefault(rule.order, ADOPTED if len(values) == 1 else tie)
+    return Pick(values, winners, outcomes)
+
+
+# ---------------------------------------------------------------- stage results
+@dataclass(frozen=True)
+class Assignment:
+    status: str
+    lead: Optional[str]
+    assist: tuple = ()
+    candidates: tuple = ()
+    outcomes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Routing:
+    status: str
+    escalation: Optional[Escalation]
+    transfers: tuple
+    obligations: tuple
+    outcomes: dict
+
+
 class Resolver:
     def __init__(self, rulebook: Rulebook, match: Callable[[str, dict], list[str]],
                  today: Callable[[], dt.date] = dt.date.today):
@@ -46,13 +99,13 @@ class Resolver:
         self.org = rulebook.org
         self.match = match
         self.today = today
+        self.facts = FactBuilder(rulebook)
         self.stamp = RulebookStamp(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
         self.rules = {stage.stage: {name: c.rule for name, c in stage.rules.items()}  # durable name → rule
                       for stage in rulebook.compiled.stages.values()}
         self.field_kinds = rulebook.compiled.field_kinds
         self.features = {name: stage.features for name, stage in rulebook.compiled.stages.items()}
         self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
-        self._category_ids = {spec.name: category_id for category_id, spec in rulebook.categories.items()}  # 名称 → id
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -73,38 +126,33 @@ class Resolver:
 
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
-        jurisdiction, level = self._jurisdiction(matter)
+        built = self.facts.build(matter)
+        fact, jurisdiction = built.fact, built.jurisdiction
         as_of = matter.as_of or self.today()
-        fact = self._fact(matter, jurisdiction, level)
-        approved = fact.get("approved_by", {}).get("id")
         basis: list[Basis] = []
-        notes: list[str] = []
 
         fired = self._in_force("classify", fact, as_of)
-        self._classify(matter, fired, fact, basis, notes)
-        category = fact.get("category")
+        outcomes, notes = self._classify(matter, fired, fact)
+        basis += self._basis_of(fired, outcomes)
 
         fired = self._in_force("assign", fact, as_of)
-        status, lead, assist, candidates = self._assign(fired, jurisdiction, approved, basis)
+        assignment = self._assign(fired, jurisdiction, built.approved_by)
+        basis += self._basis_of(fired, assignment.outcomes)
 
-        fact["status"] = status
-        if lead:
-            data = self.org.node(lead)
-            fact["lead"] = {"id": lead, "role": data["role"], "kind": data["kind"],
-                            "enforcement": data["enforcement"], "jurisdiction": data["jurisdiction"]}
-        fact["candidate_count"] = len(candidates)
+        self._add_route_fields(fact, assignment)
         fired = self._in_force("route", fact, as_of)
-        variables = {"$lead": [lead] if lead else [], "$candidates": candidates, "$assist": assist,
-                     "$approved_by": [approved] if approved else []}
-        status, escalation, transfers, obligations = self._route(fired, status, jurisdiction, variables, as_of, basis)
+        variables = {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
+                     "$assist": list(assignment.assist), "$approved_by": [built.approved_by] if built.approved_by else []}
+        routing = self._route(fired, assignment.status, jurisdiction, variables, as_of)
+        basis += self._basis_of(fired, routing.outcomes)
 
         department = self.org.department
         resolution = Resolution.model_construct(
-            id=matter.id, status=status, lead=department(lead) if lead else None,
-            assist=[department(n) for n in assist], candidates=[department(n) for n in candidates],
-            category=category, level=level, jurisdiction=jurisdiction, escalation=escalation,
-            transfers=transfers, obligations=obligations, basis=basis, explanation="", error=None, warnings=[],
-            as_of=as_of, rulebook=self.stamp)
+            id=matter.id, status=routing.status, lead=department(assignment.lead) if assignment.lead else None,
+            assist=[department(n) for n in assignment.assist], candidates=[department(n) for n in assignment.candidates],
+            category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
+            transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
+            error=None, warnings=[], as_of=as_of, rulebook=self.stamp)
         resolution.explanation = explanation_text(resolution, self.rulebook, notes)
         return resolution
 
@@ -119,118 +167,128 @@ class Resolver:
         fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
         return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
-    @staticmethod
-    def _winners(fired: list[Rule]) -> tuple[list[Rule], set]:
-        """Drop rules overridden by another fired rule; return (kept, ids of overridden)."""
-        overridden = {other for rule in fired for other in rule.overrides}
-        return [r for r in fired if r.id not in overridden], overridden
-
-    def _classify(self, matter: Matter, fired: list[Rule], fact: dict, basis: list, notes: list):
-        kept, overridden = self._winners(fired)
-        outcome = {r.id: OVERRIDDEN for r in fired if r.id in overridden}
-        fields = dict.fromkeys(k for r in kept for k in r.set)
-        for name in fields:
-            setters = [r for r in kept if name in r.set]
-            if _given(matter, name):
-                outcome.update({r.id: SUPERSEDED for r in setters})
+    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list[str]]:
+        outcomes, notes = {}, []
+        for name in dict.fromkeys(k for r in fired for k in r.set):
+            setters = [r for r in fired if name in r.set]
+            if given(matter, name):
+                overridden = {o for r in fired for o in r.overrides}
+                outcomes.update({r.order: SUPERSEDED for r in setters if r.id not in overridden})
                 continue
-            top = max(r.priority for r in setters)
-            best = [r for r in setters if r.priority == top]
-            values = list(dict.fromkeys(r.set[name] for r in best))
-            for r in setters:
-                outcome.setdefault(r.id, LOWER if r.priority < top else (ADOPTED if len(values) == 1 else AMBIGUOUS))
-            if len(values) == 1:
-                _put(fact, name, shape_value(name, values[0], self.field_kinds.get(name)))
-            else:
-                notes.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, values))}，未采用任何一个")
-        basis.extend(self._basis(r, outcome.get(r.id, ADOPTED)) for r in fired)
+            chosen = pick(fired, ((r, r.set[name]) for r in setters), AMBIGUOUS)
+            for order, outcome in chosen.outcomes.items():
+                outcomes.setdefault(order, outcome)
+            if len(chosen.values) == 1:
+                put(fact, name, shape_value(name, chosen.values[0], self.field_kinds.get(name)))
+            elif chosen.values:
+                notes.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, chosen.values))}，未采用任何一个")
+        overridden = {o for r in fired for o in r.overrides}
+        outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
+        return outcomes, notes
 
-    def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str], basis: list):
-        kept, overridden = self._winners(fired)
-        outcome = {r.id: OVERRIDDEN for r in fired if r.id in overridden}
-        proposals = []
-        for rule in kept:
-            node = approved if rule.lead == "$approved_by" else self._resolve_ref(rule.lead, jurisdiction)
+    def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
+        outcomes, proposals = {}, []
+        overridden = {o for r in fired for o in r.overrides}
+        for rule in fired:
+            if not rule.lead or rule.id in overridden:
+                continue
+            node = self._one(rule.lead, jurisdiction, {"$approved_by": [approved] if approved else []})
             if node is None:
-                outcome[rule.id] = ABSENT
+                outcomes[rule.order] = ABSENT
             else:
                 proposals.append((rule, node))
-        lead, assist, candidates = None, [], []
-        if proposals:
-            top = max(rule.priority for rule, _ in proposals)
-            winners = [(rule, node) for rule, node in proposals if rule.priority == top]
-            candidates = list(dict.fromkeys(node for _, node in winners))
-            for rule, _ in proposals:
-                outcome.setdefault(rule.id, LOWER if rule.priority < top else (ADOPTED if len(candidates) == 1 else TIED))
-            if len(candidates) == 1:
-                lead = candidates[0]
-                for rule, _ in winners:
-                    for ref in rule.assist:
-                        node = self._resolve_ref(ref, jurisdiction, approved)
-                        if node and node != lead and node not in assist:
-                            assist.append(node)
-        basis.extend(self._basis(r, outcome.get(r.id, ADOPTED)) for r in fired)
-        if lead:
-            return "resolved", lead, assist, []
-        if len(candidates) > 1:
-            return "conflict", None, [], candidates
-        return "unassigned", None, [], []
+        chosen = pick(fired, proposals, TIED)
+        for order, outcome in chosen.outcomes.items():
+            outcomes.setdefault(order, outcome)
+        if len(chosen.values) > 1:
+            return Assignment("conflict", None, (), chosen.values, outcomes)
+        if not chosen.values:
+            return Assignment("unassigned", None, (), (), outcomes)
+        lead = chosen.values[0]
+        variables = {"$approved_by": [approved] if approved else []}
+        assist = [node for rule, _ in chosen.winners
+                  for node, _ in self._find(rule.assist, jurisdiction, variables) if node != lead]
+        return Assignment("resolved", lead, tuple(dict.fromkeys(assist)), (), outcomes)
 
-    def _route(self, fired: list[Rule], status: str, jurisdiction: str, variables: dict, as_of: dt.date,
-               basis: list):
-        kept, overridden = self._winners(fired)
-        outcome = {r.id: OVERRIDDEN for r in fired if r.id in overridden}
+    def _add_route_fields(self, fact: dict, assignment: Assignment) -> None:
+        fact["status"] = assignment.status
+        if assignment.lead:
+            data = self.org.node(assignment.lead)
+            fact["lead"] = {"id": assignment.lead, "role": data["role"], "kind": data["kind"],
+                            "enforcement": data["enforcement"], "jurisdiction": data["jurisdiction"]}
+        fact["candidate_count"] = len(assignment.candidates)
+
+    def _route(self, fired: list[Rule], status: str, jurisdiction: str, variables: dict, as_of: dt.date) -> Routing:
+        department = self.org.department
+        escalating = pick(fired, ((r, r.order) for r in fired if r.escalate), LOWER, first_wins=True)
         escalation = None
-        escalating = [r for r in kept if r.escalate]
-        if escalating:
-            top = max(r.priority for r in escalating)
-            chosen = next(r for r in escalating if r.priority == top)  # ties: first in rulebook order
-            for r in escalating:
-                if r is not chosen:
-                    outcome[r.id] = LOWER
-            spec = chosen.escalate
-            proposer = self._nodes([spec.proposer], jurisdiction, variables) if spec.proposer else []
+        if escalating.winners:
+            rule = escalating.winners[0][0]
+            spec = rule.escalate
+            to = self._find(spec.to, jurisdiction, variables)
+            proposer = self._find([spec.proposer], jurisdiction, variables)[:1] if spec.proposer else []
+            consult = self._find(spec.with_, jurisdiction, variables)
             escalation = Escalation.model_construct(
-                to=[self.org.department(n) for n in self._nodes(spec.to, jurisdiction, variables)],
-                proposer=self.org.department(proposer[0]) if proposer else None,
-                consult=[self.org.department(n) for n in self._nodes(spec.with_, jurisdiction, variables)],
-                steps=list(spec.steps), cite=chosen.cite, rule=chosen.id)
-        transfers, seen = [], set()
-        obligations = []
-        for rule in kept:
+                to=[department(n) for n, _ in to], proposer=department(proposer[0][0]) if proposer else None,
+                consult=[department(n) for n, _ in consult], steps=list(spec.steps),
+                path=self._path(to, consult), cite=rule.cite, rule=rule.id)
+        transfers, seen, obligations = [], set(), []
+        overridden = {o for r in fired for o in r.overrides}
+        for rule in (r for r in fired if r.id not in overridden):
             for item in rule.transfers:
-                for node in self._nodes([item.to], jurisdiction, variables):
+                for node, _ in self._find([item.to], jurisdiction, variables):
                     if (node, item.reason) not in seen:
                         seen.add((node, item.reason))
-                        transfers.append(Transfer.model_construct(to=self.org.department(node), reason=item.reason,
+                        transfers.append(Transfer.model_construct(to=department(node), reason=item.reason,
                                                                   cite=rule.cite, rule=rule.id))
             for item in rule.obligations:
                 obligations.append(Obligation.model_construct(
                     what=item.what, due=due_date(item.due, as_of),
-                    to=[self.org.department(n) for n in self._nodes(item.to, jurisdiction, variables)],
-                    copy_to=[self.org.department(n) for n in self._nodes(item.copy_, jurisdiction, variables)],
+                    to=[department(n) for n, _ in self._find(item.to, jurisdiction, variables)],
+                    copy_to=[department(n) for n, _ in self._find(item.copy_, jurisdiction, variables)],
                     cite=rule.cite, rule=rule.id))
-        changing = [r for r in kept if r.status]
-        if changing:
-            top = max(r.priority for r in changing)
-            status = next(r for r in changing if r.priority == top).status
-        basis.extend(self._basis(r, outcome.get(r.id, ADOPTED)) for r in fired)
-        return status, escalation, transfers, obligations
+        changing = pick(fired, ((r, r.status) for r in fired if r.status), LOWER, first_wins=True)
+        outcomes = {**changing.outcomes, **escalating.outcomes}
+        return Routing(changing.values[0] if changing.values else status, escalation, tuple(transfers),
+                       tuple(obligations), outcomes)
 
-    # ------------------------------------------------------------ helpers
-    def _resolve_ref(self, ref: str, jurisdiction: str, approved: Optional[str] = None) -> Optional[str]:
-        if ref == "$approved_by":
-            return approved
-        return self.org.resolve(ref, jurisdiction)
-
-    def _nodes(self, refs, jurisdiction: str, variables: dict) -> list[str]:
-        found: list[str] = []
+    # ------------------------------------------------------------ references → bodies (graph queries)
+    def _find(self, refs: Iterable[str], jurisdiction: str, variables: dict) -> list[tuple[str, list[Hop]]]:
+        """Each reference → bodies with the graph hops that found them; no body twice."""
+        found: dict[str, list[Hop]] = {}
         for ref in refs:
-            nodes = variables.get(ref, []) if ref.startswith("$") else [self.org.resolve(ref, jurisdiction)]
-            for node in nodes:
-                if node and node not in found:
-                    found.append(node)
-        return found
+            for node, hops in self._bodies(ref, jurisdiction, variables):
+                found.setdefault(node, hops)
+        return list(found.items())
+
+    def _one(self, ref: str, jurisdiction: str, variables: dict) -> Optional[str]:
+        bodies = self._bodies(ref, jurisdiction, variables)
+        return bodies[0][0] if bodies else None
+
+    def _bodies(self, ref: str, jurisdiction: str, variables: dict) -> list[tuple[str, list[Hop]]]:
+        if not ref.startswith("$"):
+            node = self.org.resolve(ref, jurisdiction)
+            return [(node, [])] if node else []
+        variable, _, relation = ref.partition(".")
+        anchors = variables.get(variable, [])
+        if not relation:
+            return [(node, []) for node in anchors]
+        if not anchors:  # no lead (yet): the relation is taken at the matter's own level
+            return self.org.related(None, relation, jurisdiction)
+        return [found for anchor in anchors for found in self.org.related(anchor, relation, jurisdiction)]
+
+    def _path(self, to: list, consult: list) -> list[Hop]:
+        """How the escalation reached its bodies: the hops of each reference, then each consulted department's
+        `reports_to` edges into the bodies escalated to (the 党委和政府 that decide)."""
+        path = [hop for _, hops in to for hop in hops]
+        targets = {node for node, _ in to}
+        for node, _ in consult:
+            path += [Hop.model_construct(source=node, type="reports_to", target=parent)
+                     for parent in self.org.reports_to(node) if parent in targets]
+        return list(dict.fromkeys(path))
+
+    def _basis_of(self, fired: list[Rule], outcomes: dict) -> list[Basis]:
+        return [self._basis(rule, outcomes.get(rule.order, ADOPTED)) for rule in fired]
 
     def _basis(self, rule: Rule, outcome: str) -> Basis:
         # immutable and shared: a rule with one outcome always reads the same (saves work per matter)
@@ -242,106 +300,8 @@ class Resolver:
                 provenance=rule.provenance, outcome=outcome)
         return found
 
-    def _jurisdiction(self, matter: Matter) -> tuple[str, str]:
-        if matter.district is None:
-            if matter.level == "district":
-                raise MatterError("level 为 district 却没有给出所属区", "district")
-            return MUNICIPAL, "municipal"
-        code = self.org.jurisdiction_of(matter.district)
-        if code is None or code == MUNICIPAL:
-            merged = self.org.merged_into(matter.district)
-            if merged:
-                now = self.org.districts[merged].name
-                raise MatterError(f"'{matter.district}' 是已撤并的旧区名，现属{now}；请改写为 {now}。", "district")
-            raise MatterError(f"未知的区 '{matter.district}'。{suggest(matter.district, self.org.district_choices(), '区')}",
-                              "district")
-        if matter.level == "municipal":
-            raise MatterError(f"level 为 municipal，却给出了所属区 '{matter.district}'（两者矛盾）", "level")
-        return code, "district"
-
-    def _approved_by(self, matter: Matter, jurisdiction: str) -> Optional[str]:
-        ref = matter.approved_by
-        if ref is None:
-            return None
-        node = self.org.node_named(ref)
-        if node is None:
-            try:
-                node = self.org.resolve(ref, jurisdiction)
-            except KeyError:
-                raise MatterError(f"未知的审批部门 '{ref}'。{suggest(ref, self.org.reference_names(), '部门')}",
-                                  "approved_by") from None
-        if node is None:
-            raise MatterError(f"审批部门 '{ref}' 在 {jurisdiction} 没有对应机构", "approved_by")
-        return node
-
-    def _category(self, value: str) -> str:
-        """A category id, or its Chinese name as an operator's sheet writes it (餐饮油烟 → catering_fumes)."""
-        categories = self.rulebook.categories
-        if not categories or value in categories:
-            return value  # a rulebook without a category list accepts any id
-        if value in self._category_ids:
-            return self._category_ids[value]
-        raise MatterError(f"未知的事项类别 '{value}'。{suggest(value, [*categories, *self._category_ids], '类别')}",
-                          "category")
-
-    def _fact(self, matter: Matter, jurisdiction: str, level: str) -> dict:
-        title = _WHITESPACE.sub(" ", matter.title).strip()
-        if len(title.encode("utf-8")) > MAX_TEXT_BYTES:
-            raise MatterError(f"标题过长（{len(title.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）", "title")
-        fact: dict = {"_m": 1, "title": title, "level": level}
-        if jurisdiction != MUNICIPAL:
-            fact["district"] = jurisdiction
-        for name in ("category", "source"):
-            value = getattr(matter, name)
-            if value is not None:
-                fact[name] = shape_value(name, value, "str")
-        if "category" in fact:
-            fact["category"] = self._category(fact["category"])
-        approved = self._approved_by(matter, jurisdiction)
-        if approved:
-            data = self.org.node(approved)
-            fact["approved_by"] = {"id": approved, "role": data["role"], "jurisdiction": data["jurisdiction"]}
-        if len(matter.facts) > MAX_FACT_PROPERTIES:
-            raise MatterError(f"facts 过多（{len(matter.facts)} 项，上限 {MAX_FACT_PROPERTIES}）", "facts")
-        facts = {}
-        for name, value in matter.facts.items():
-            try:
-                shaped = shape_value(f"facts.{name}", value, self.field_kinds.get(f"facts.{name}"))
-            except FactError as exc:
-                raise MatterError(str(exc), exc.field) from None
-            if shaped is not None:
-                facts[name] = shaped
-        if facts:
-            fact["facts"] = facts
-        return fact
-
 
 # ---------------------------------------------------------------- module helpers
-def validate_matter(raw) -> Matter:
-    """A Matter from a dict, or MatterError in plain Chinese naming the field."""
-    if not isinstance(raw, dict):
-        raise MatterError(f"事项必须是对象（JSON object），得到 {type(raw).__name__}")
-    try:
-        return Matter.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        kind = first["type"]
-        if kind == "missing":
-            message = "缺少必填字段"
-        elif kind == "extra_forbidden":
-            message = "未知字段。" + suggest(str(first["loc"][0]), Matter.model_fields, "字段")
-        elif kind.startswith("date"):
-            message = f"应为日期 YYYY-MM-DD，得到 {first.get('input')!r}"
-        elif kind == "literal_error":
-            message = f"应为 {first.get('ctx', {}).get('expected')} 之一，得到 {first.get('input')!r}"
-        elif kind in ("string_too_short",):
-            message = "不能为空"
-        else:
-            message = f"值无效（{first['msg']}），得到 {first.get('input')!r}"
-        raise MatterError(message, field) from None
-
-
 def _raw_id(raw) -> Optional[str]:
     if isinstance(raw, Matter):
         return raw.id
@@ -350,19 +310,6 @@ def _raw_id(raw) -> Optional[str]:
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             return str(value)
     return None
-
-
-def _given(matter: Matter, name: str) -> bool:
-    if name.startswith("facts."):
-        return matter.facts.get(name[6:]) is not None
-    return getattr(matter, name, None) is not None
-
-
-def _put(fact: dict, name: str, value):
-    if name.startswith("facts."):
-        fact.setdefault("facts", {})[name[6:]] = value
-    else:
-        fact[name] = value
 
 
 def due_date(due: Optional[str], as_of: dt.date) -> Optional[str]:

@@ -439,10 +439,15 @@ class _Assembler:
 
     def _check_reference(self, rule: Rule, ref: str, where: Location, what: str):
         if ref.startswith("$"):
+            variable, _, relation = ref.partition(".")
             allowed = VARIABLES.get(rule.stage, ())
-            if ref not in allowed:
-                self.error("E311", f"{what} 中的变量 '{ref}' 在 {rule.stage} 阶段不可用", where, rule.id,
-                           suggest(ref, allowed, "变量") if allowed else "此阶段不能使用变量。")
+            if variable not in allowed:
+                self.error("E311", f"{what} 中的变量 '{variable}' 在 {rule.stage} 阶段不可用", where, rule.id,
+                           suggest(variable, allowed, "变量") if allowed else "此阶段不能使用变量。")
+            elif relation and relation not in self.org.relation_names():
+                self.error("E312", f"{what} 中的关系 '{relation}' 未定义（{ref}）", where, rule.id,
+                           suggest(relation, self.org.relation_names(), "关系") +
+                           " 可用：leadership 同级党委和政府、supervisor 上级主管部门，或职能代码（同级的该职能部门）。")
             return
         if not self.org.is_known(ref):
             self.error("E201", f"未知的部门 '{ref}'（{what}）", where, rule.id,
