@@ -88,6 +88,12 @@ class OrgGraph:
                                     "municipal 为 true）", item.where("district"), "上报对象是同级党委和政府。")
             self.roles[spec.role] = spec
             self._role_where[spec.role] = item
+        for role, spec in self.roles.items():
+            for i, target in enumerate(spec.reports_to or []):
+                if target not in self.roles:
+                    self._error("E206", f"职能 {role} 的 reports_to 中有未知职能 '{target}'",
+                                self._role_where[role].where("reports_to", i, key=False),
+                                suggest(target, self.roles, "职能代码"))
         missing = [r for r in LEADERSHIP if r not in self.roles]
         if self.roles and missing:
             any_where = next(iter(self._role_where.values())).location
@@ -182,9 +188,7 @@ class OrgGraph:
                 if node == gov:
                     g.add_edge(node, party, type="reports_to")
                     continue
-                if data["kind"] in _NO_REPORTING:
-                    continue
-                for leader in (party, gov):
+                for leader in self._leaders_of(data["role"], data["kind"], jurisdiction):
                     g.add_edge(node, leader, type="reports_to")
                 if data["kind"] == _FUNCTIONAL:
                     for target in linked:
@@ -198,6 +202,13 @@ class OrgGraph:
                 upper, own = f"{MUNICIPAL}.{role}", f"{code}.{role}"
                 if upper in g and own in g:
                     g.add_edge(upper, own, type="guides")
+
+    def _leaders_of(self, role: str, kind: str, jurisdiction: str) -> list[str]:
+        """The same-level bodies a body reports to: its org data's `reports_to`, by default 党委 and 政府."""
+        declared = self.roles[role].reports_to
+        if declared is None:
+            declared = [] if kind in _NO_REPORTING else list(LEADERSHIP)
+        return [n for n in (self.body_for(r, jurisdiction) for r in declared) if n]
 
     def _index_names(self):
         def claim(name, target, where):
@@ -298,6 +309,16 @@ class OrgGraph:
                 return target[1]
             role = target[1]
         return self.body_for(role, jurisdiction)
+
+    def locate(self, reference: str, jurisdiction: str) -> tuple[Optional[str], list[Hop]]:
+        """A plain reference → (body, hops): an explicit body has no hops; a role is looked up in `jurisdiction`
+        (an `in_jurisdiction` hop, or the `holds_function_of` edge of the body that carries the function there)."""
+        node = self.resolve(reference, jurisdiction)
+        role = self.role_of(reference)
+        if node is None or role is None:
+            return node, []
+        _, hops = self._body_and_hops(role, jurisdiction)
+        return node, hops or [_hop(None, "in_jurisdiction", node)]
 
     def body_for(self, role: str, jurisdiction: str) -> Optional[str]:
         """The body that answers for `role` in `jurisdiction`: its own node, the municipal body of a role shared by

@@ -267,8 +267,8 @@ class Resolver:
 
     def _bodies(self, ref: str, jurisdiction: str, variables: dict) -> list[tuple[str, list[Hop]]]:
         if not ref.startswith("$"):
-            node = self.org.resolve(ref, jurisdiction)
-            return [(node, [])] if node else []
+            node, hops = self.org.locate(ref, jurisdiction)
+            return [(node, hops)] if node else []
         variable, _, relation = ref.partition(".")
         anchors = variables.get(variable, [])
         if not relation:

@@ -122,6 +122,9 @@ class DepartmentSpec(_Strict):
                   "sub_district"] = Field(description="机构类型：党委、政府、职能部门、公安、法院、检察院、纪检监察、审计、议事协调机构、平台、中央驻沪机构、街镇")
     enforcement: Literal["yes", "no", "limited"] = Field(description="是否有行政执法（处罚）权")
     aliases: list[str] = Field(default_factory=list, description="别名（常用叫法）")
+    reports_to: Optional[list[str]] = Field(
+        None, description="本机构向同级哪些机构负责、报告（职能代码）；缺省为党委 party 和政府 gov，"
+                          "中央驻沪机构缺省为不向地方报告。决定“同级党委和政府”（$lead.leadership）指向谁")
     functions: list[str] = Field(default_factory=list, description="主管的事项类别（说明用）")
     municipal: bool = Field(True, description="是否有市级机构（街镇为 false）")
     district: Union[Literal["none", "shared"], NameTemplate] = Field(
