@@ -228,9 +228,9 @@ def test_empty_any_is_refused_never_emitted(make_rulebook):
     assert caught.value.diagnostics[0].code == "E304"
 
 
-def test_rule_without_condition_always_fires(make_rulebook):
+def test_rule_with_when_always_always_fires(make_rulebook):
     with Engine.from_directory(make_rulebook(assign_file("""
-  - {id: always, title: t, cite: c, lead: sthj, priority: 1}
+  - {id: always, title: t, cite: c, when: always, lead: sthj, priority: 1}
 """))) as engine:
         assert engine.rulebook.compiled.stages["assign"].rulesets[0]["r0"] == {"all": [{"m": {"$and": [{"_m": 1}]}}]}
         assert engine.resolve({"id": "1", "title": "t"}).lead.id == "sh.sthj"

@@ -163,8 +163,8 @@ def test_a_clean_rulebook_has_no_warnings(make_rulebook):
 
 def test_rulebook_error_lists_every_problem_sorted_with_a_summary(make_rulebook):
     path = make_rulebook({
-        "b.yaml": "stage: assign\nrules:\n  - {id: b, title: t, cite: c, lead: sthjj}\n",
-        "a.yaml": "stage: assign\nrules:\n  - {id: a, title: t, cite: c, lead: zjww}\n",
+        "b.yaml": "stage: assign\nrules:\n  - {id: b, title: t, cite: c, when: always, lead: sthjj}\n",
+        "a.yaml": "stage: assign\nrules:\n  - {id: a, title: t, cite: c, when: always, lead: zjww}\n",
     })
     with pytest.raises(RulebookError) as caught:
         load_rulebook(path)
