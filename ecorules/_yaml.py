@@ -111,9 +111,11 @@ def measure(root: yaml.Node, file: str) -> Optional[Diagnostic]:
     Iterative (no recursion, whatever the depth) and linear in the number of distinct nodes: an alias is
     the same node object met again, so expanded sizes are computed once per node and added up."""
     size: dict[int, int] = {}        # id(node) → nodes under it once aliases are expanded (node included)
-    height: dict[int, int] = {}      # id(node) → levels of mappings / lists from it down (a scalar: 0)
-    open_: set[int] = set()          # nodes whose children are being walked: meeting one again is a cycle
+    height: dict[int, int] = {}      # id(collection) → levels of mappings / lists from it down
+    open_: set[int] = set()          # collections whose children are being walked: meeting one again is a cycle
     aliases = 0
+    if not isinstance(root, yaml.CollectionNode):
+        return None
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]  # (node, its level) on the way down, (node, -level) back up
     while stack:
         node, level = stack.pop()
@@ -126,33 +128,46 @@ def measure(root: yaml.Node, file: str) -> Optional[Diagnostic]:
             if key in size:
                 aliases += 1
                 if aliases > MAX_ALIASES:
-                    return Diagnostic("E115", f"别名（*名称）用得过多（超过 {MAX_ALIASES} 处）", _loc(file, node),
-                                      suggestion="直接写出内容；规则文件不需要大量的锚点与别名。")
+                    return _too_many_aliases(_loc(file, node))
                 continue
-            if children and level > MAX_DEPTH:
+            if level > MAX_DEPTH:
                 return _too_deep(_loc(file, node))
             open_.add(key)
             stack.append((node, -level))
-            stack.extend((child, level + 1) for child in reversed(children))
+            for child in reversed(children):
+                if isinstance(child, yaml.CollectionNode):
+                    stack.append((child, level + 1))
+                elif id(child) in size:  # a scalar met again: an alias of one value
+                    aliases += 1
+                    if aliases > MAX_ALIASES:
+                        return _too_many_aliases(_loc(file, child))
+                else:
+                    size[id(child)] = 1
             continue
         open_.discard(key)           # second visit: every child is measured
-        size[key] = 1 + sum(size[id(child)] for child in children)
-        height[key] = (1 if isinstance(node, yaml.CollectionNode) else 0) + \
-            max((height[id(child)] for child in children), default=0)
-        if size[key] > MAX_NODES:
+        total, deepest = 1, 0
+        for child in children:
+            total += size[id(child)]
+            if isinstance(child, yaml.CollectionNode) and height[id(child)] > deepest:
+                deepest = height[id(child)]
+        size[key], height[key] = total, deepest + 1
+        if total > MAX_NODES:
             return Diagnostic("E115", f"展开别名后内容过大（超过 {MAX_NODES} 个值；可能是“别名炸弹”）", _loc(file, node),
                               suggestion="直接写出内容，不要用别名层层复制。")
-        if -level - 1 + height[key] > MAX_DEPTH:  # deeper through an alias than as written
+        if -level + deepest > MAX_DEPTH:  # deeper through an alias than as written
             return _too_deep(_loc(file, node))
     return None
+
+
+def _too_many_aliases(where: Location) -> Diagnostic:
+    return Diagnostic("E115", f"别名（*名称）用得过多（超过 {MAX_ALIASES} 处）", where,
+                      suggestion="直接写出内容；规则文件不需要大量的锚点与别名。")
 
 
 def _children(node: yaml.Node) -> list:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+    return node.value
 
 
 def syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:

@@ -1,8 +1,10 @@
 """Load and validate a rulebook directory, collecting every diagnostic before giving up.
 
-Files are known by their top-level key (spec.FILE_KINDS). Loading runs in passes: YAML (E1xx) →
-schema (pydantic, E1xx) → org graph (E2xx/E3xx) → references and semantics (E2xx/E3xx) →
-compile (E3xx). Everything found is reported at once, each at `file:line:col`.
+Files are known by their top-level key (spec.FILE_KINDS). Loading runs in passes: files (files.py:
+symlinks, FIFOs, sizes, counts; E108–E113) → YAML (_yaml.py, bounded: E1xx) → schema (pydantic, E1xx) →
+org graph (E2xx/E3xx) → each rule's `when` parsed once (conditions.py) → references and semantics
+(E2xx/E3xx, among them a rule without `when` E305 and `overrides` cycles E312) → compile (E3xx).
+Everything found is reported at once, each at `file:line:col`.
 """
 from __future__ import annotations
 
