@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 MAX_FILES = 1_000               # YAML files in one rulebook (the shipped one has 31)
+MAX_ENTRIES = 100_000           # files and folders of any kind looked at while walking a rulebook
 MAX_FILE_BYTES = 5 * 1024 * 1024  # one YAML file (the largest shipped file is 165 KB)
 SUFFIXES = (".yaml", ".yml")
 
@@ -38,7 +39,7 @@ def yaml_files(root: Path, on_problem: Optional[Callable[[Path, FileProblem], No
     """The `*.yaml` / `*.yml` files under `root`, sorted by relative path, hidden files and folders
     skipped, symlinked folders not followed. At most `limit + 1` are returned: more than `limit` means
     the tree is too large (the caller reports E113). A folder that cannot be listed is passed to
-    `on_problem` (E108)."""
+    `on_problem` (E108); so is a walk that met more than MAX_ENTRIES files and folders (E113), which stops it."""
     found: list[Path] = []
 
     def unreadable(error: OSError):
@@ -46,7 +47,15 @@ def yaml_files(root: Path, on_problem: Optional[Callable[[Path, FileProblem], No
             on_problem(Path(error.filename or root), FileProblem(
                 "E108", f"无法读取目录：{error.strerror}", "检查该目录的权限。"))
 
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        seen += len(dirnames) + len(filenames)
+        if seen > MAX_ENTRIES:  # a rulebook pointed at a huge tree (/, a home folder): stop walking
+            if on_problem:
+                on_problem(Path(dirpath), FileProblem(
+                    "E113", f"目录中的文件和文件夹过多（超过 {MAX_ENTRIES} 个），其余未读取",
+                    "检查是否把规则库指向了错误的目录。"))
+            break
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
         for name in sorted(filenames):
             if name.endswith(SUFFIXES) and not name.startswith("."):

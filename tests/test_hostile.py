@@ -124,3 +124,13 @@ def test_fmt_refuses_a_fifo_and_a_dangling_symlink_given_by_name(tmp_path):
 def test_the_corpus_covers_every_file_and_yaml_limit():
     codes = {code for case in CASES for code, _ in expected(case)}
     assert {"E108", "E109", "E112", "E113", "E114", "E115", "E305", "E312", "E313"} <= codes
+
+
+def test_a_huge_tree_is_not_walked_to_the_end(tmp_path, monkeypatch):
+    from ecorules import check_rulebook, files
+    rules = build(CORPUS / "no-when", tmp_path)
+    for i in range(30):
+        (rules / f"note{i}.txt").write_text("x", encoding="utf-8")
+    monkeypatch.setattr(files, "MAX_ENTRIES", 20)
+    _, diagnostics = check_rulebook(rules)
+    assert "E113" in {d.code for d in diagnostics}
