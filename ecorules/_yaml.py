@@ -90,6 +90,9 @@ def load_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
         except RecursionError:  # the pure-Python composer recurses: deep nesting before the error
             problems.append(syntax_diagnostic(fast_error, file))
             return None, problems
+    except RecursionError:  # PyYAML without libyaml composes recursively: only very deep nesting gets here
+        problems.append(_too_deep(Location(file, 1, 1)))
+        return None, problems
     doc = YamlDoc(file, None)
     if root is None:
         return doc, problems

@@ -429,3 +429,13 @@ def test_aliases_are_counted_and_expansion_is_measured_not_done():
 def test_ordinary_anchors_and_merge_keys_still_load():
     doc, problems = load_yaml("base: &b {a: 1}\nr: {<<: *b, c: 2}\nlist: &l [1, 2]\nagain: *l\n", "f.yaml")
     assert problems == [] and doc.data == {"base": {"a": 1}, "r": {"c": 2, "a": 1}, "list": [1, 2], "again": [1, 2]}
+
+
+def test_deep_nesting_is_e114_without_libyaml_too(monkeypatch):
+    import yaml as pyyaml
+
+    from ecorules import _yaml
+    monkeypatch.setattr(_yaml, "_FAST_LOADER", pyyaml.SafeLoader)   # the pure-Python composer recurses
+    for text in ("[" * 1500 + "]" * 1500, "a: [" + "[" * 500 + "x: ]" + "]" * 500):
+        doc, problems = load_yaml(text, "f.yaml")
+        assert doc is None and [p.code for p in problems] in (["E114"], ["E101"]), problems
