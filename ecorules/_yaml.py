@@ -3,8 +3,12 @@
 PyYAML's SafeLoader composes nodes carrying start marks; we construct plain Python values from the
 node tree ourselves so that (a) every mapping key and value gets a `Location`, (b) duplicate keys
 are errors, not silent overwrites, (c) any tag outside YAML's core schema (e.g. `!!python/...`)
-is refused before anything is constructed, and (d) a scalar PyYAML cannot construct (an impossible
-date, `!!int abc`) becomes a diagnostic instead of an exception.
+is refused before anything is constructed, (d) a scalar PyYAML cannot construct (an impossible
+date, `!!int abc`) becomes a diagnostic instead of an exception, and (e) a hostile file stays cheap:
+before anything is built, the composed node graph is walked once, without recursion, and a file
+nested deeper than MAX_DEPTH (E114), using more than MAX_ALIASES aliases, expanding (through its
+aliases) to more than MAX_NODES nodes, or holding an alias inside its own anchor (E115) is refused.
+A "billion laughs" file is thus measured in time linear in its text, never expanded.
 """
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ from .errors import Diagnostic, Location
 
 _CORE = "tag:yaml.org,2002:"
 _CORE_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "binary", "merge")}
+
+MAX_DEPTH = 64          # nested mappings / lists in one file (the shipped rulebook uses 12)
+MAX_ALIASES = 1_000     # `*name` uses in one file
+MAX_NODES = 500_000     # nodes of one file once every alias is expanded (the largest shipped file has ~12,000)
 
 Path = tuple  # a path of mapping keys and sequence indexes from the document root
 
@@ -69,21 +77,104 @@ def load_yaml(text: str, file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
     problems: list[Diagnostic] = []
     try:
         root = _compose(text, _FAST_LOADER)
-    except yaml.MarkedYAMLError:
+    except yaml.MarkedYAMLError as fast_error:
+        if "nesting depth" in str(fast_error.problem):  # libyaml stops at 1000 levels
+            problems.append(_too_deep(_loc(file, fast_error.problem_mark or fast_error.context_mark)))
+            return None, problems
         # libyaml words errors differently: for a broken file, the pure-Python parser's message and position
         try:
             root = _compose(text, yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
-            problems.append(_syntax_error(exc, file))
+            problems.append(syntax_diagnostic(exc, file))
             return None, problems
+        except RecursionError:  # the pure-Python composer recurses: deep nesting before the error
+            problems.append(syntax_diagnostic(fast_error, file))
+            return None, problems
+    except RecursionError:  # PyYAML without libyaml composes recursively: only very deep nesting gets here
+        problems.append(_too_deep(Location(file, 1, 1)))
+        return None, problems
     doc = YamlDoc(file, None)
     if root is None:
         return doc, problems
+    problem = measure(root, file)
+    if problem:
+        return None, [problem]
     doc.data = _Builder(doc, problems).build(root, ())
     return doc, problems
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+def _too_deep(where: Location) -> Diagnostic:
+    return Diagnostic("E114", f"嵌套过深（超过 {MAX_DEPTH} 层映射或列表）", where,
+                      suggestion="规则文件不需要这么多层；检查是否误用了 [ 或 -，或把深层内容拆成几条规则。")
+
+
+def measure(root: yaml.Node, file: str) -> Optional[Diagnostic]:
+    """The first limit a composed document breaks (E114 depth, E115 aliases), or None.
+
+    Iterative (no recursion, whatever the depth) and linear in the number of distinct nodes: an alias is
+    the same node object met again, so expanded sizes are computed once per node and added up."""
+    size: dict[int, int] = {}        # id(node) → nodes under it once aliases are expanded (node included)
+    height: dict[int, int] = {}      # id(collection) → levels of mappings / lists from it down
+    open_: set[int] = set()          # collections whose children are being walked: meeting one again is a cycle
+    aliases = 0
+    if not isinstance(root, yaml.CollectionNode):
+        return None
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]  # (node, its level) on the way down, (node, -level) back up
+    while stack:
+        node, level = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if level > 0:                # first visit: check the limits on the way down
+            if key in open_:
+                return Diagnostic("E115", "别名引用了包含它自己的锚点（递归别名）", _loc(file, node),
+                                  suggestion="删除该 *别名，或把它移到锚点 & 所在的映射或列表之外。")
+            if key in size:
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    return _too_many_aliases(_loc(file, node))
+                continue
+            if level > MAX_DEPTH:
+                return _too_deep(_loc(file, node))
+            open_.add(key)
+            stack.append((node, -level))
+            for child in reversed(children):
+                if isinstance(child, yaml.CollectionNode):
+                    stack.append((child, level + 1))
+                elif id(child) in size:  # a scalar met again: an alias of one value
+                    aliases += 1
+                    if aliases > MAX_ALIASES:
+                        return _too_many_aliases(_loc(file, child))
+                else:
+                    size[id(child)] = 1
+            continue
+        open_.discard(key)           # second visit: every child is measured
+        total, deepest = 1, 0
+        for child in children:
+            total += size[id(child)]
+            if isinstance(child, yaml.CollectionNode) and height[id(child)] > deepest:
+                deepest = height[id(child)]
+        size[key], height[key] = total, deepest + 1
+        if total > MAX_NODES:
+            return Diagnostic("E115", f"展开别名后内容过大（超过 {MAX_NODES} 个值；可能是“别名炸弹”）", _loc(file, node),
+                              suggestion="直接写出内容，不要用别名层层复制。")
+        if -level + deepest > MAX_DEPTH:  # deeper through an alias than as written
+            return _too_deep(_loc(file, node))
+    return None
+
+
+def _too_many_aliases(where: Location) -> Diagnostic:
+    return Diagnostic("E115", f"别名（*名称）用得过多（超过 {MAX_ALIASES} 处）", where,
+                      suggestion="直接写出内容；规则文件不需要大量的锚点与别名。")
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return node.value
+
+
+def syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    """E101 for a YAML syntax error, at the place the author needs to look."""
     problem, context = exc.problem_mark, exc.context_mark
     # for an unclosed quote or bracket PyYAML's problem is at the end of the file; the author needs
     # the place where it was opened, which PyYAML keeps as the context

@@ -20,7 +20,7 @@ from .rulebook import Rule, Rulebook
 
 COMPARED = ("lead", "assist", "status", "escalation")
 ORG_OR_CATEGORIES = "org"            # the group of changes no rule explains
-_NOT_CONTENT = {"file", "line", "order"}  # moving a rule to another file or line does not change it
+_NOT_CONTENT = {"file", "line", "order", "condition"}  # moving a rule does not change it; `condition` is `when`, parsed
 FIELD_ZH = {"lead": "牵头", "assist": "配合", "status": "状态", "escalation": "上报"}
 KIND_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
 

@@ -131,6 +131,12 @@ class Engine:
         """The shipped Shanghai rulebook."""
         return cls.from_directory(default_rules_path(), **kwargs)
 
+    def match(self, stage: str, fact: dict) -> list[str]:
+        """The durable rule names (`r0`, `r7_1`, …; see `rulebook.compiled.stages[stage].rules`) that an
+        encoded fact fires in `stage`, each once, in agenda order. `fact` is the one encoding of a matter
+        for durable: the anchor `_m: 1`, the fields, and the text features under `_f`."""
+        return self._matcher.match(stage, fact)
+
     def resolve(self, matter: Matter | dict) -> Resolution:
         """One Resolution. A bad matter is not raised: it comes back with status `invalid` and its error."""
         return self._resolver.resolve(matter)

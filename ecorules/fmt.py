@@ -32,9 +32,9 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.tokens import CommentToken
 
 from . import spec as S
-from ._yaml import _syntax_error, load_yaml
+from ._yaml import load_yaml, syntax_diagnostic
 from .errors import Diagnostic, EcorulesError, Location, RulebookError
-from .rulebook import _yaml_files
+from .files import MAX_FILES, FileProblem, read_bytes, too_many_files, yaml_files
 
 INDENT = 2            # spaces per level; a sequence's dashes sit INDENT under their key
 _NO_FOLDING = 1 << 30  # line width: long Chinese lines stay on one line
@@ -51,7 +51,7 @@ class FmtError(EcorulesError):
         self.location = location
         self.message = message
         self.suggestion = suggestion
-        self.code = code  # E120: fmt refused the file; E100: no such file or directory
+        self.code = code  # E120: fmt refused the file; E121: could not write it; E100: no such file or directory
         super().__init__(self.format_message())
 
     def format_message(self) -> str:
@@ -87,7 +87,7 @@ def format_text(text: str, path: str = "<string>") -> str:
         tree = _round_trip().load(text)
     except YAMLError as exc:  # PyYAML read it but ruamel (YAML 1.2) does not: rare
         if getattr(exc, "problem_mark", None) is not None:
-            raise RulebookError([_syntax_error(exc, path)]) from None
+            raise RulebookError([syntax_diagnostic(exc, path)]) from None
         raise FmtError(Location(path, 1, 1), f"ruamel.yaml 无法读取该文件：{exc}") from None
     if not isinstance(tree, CommentedMap):
         return text  # empty, comments only, or not a mapping (not a rulebook file): left as written
@@ -108,16 +108,30 @@ def format_text(text: str, path: str = "<string>") -> str:
 def format_paths(paths: Iterable[Union[str, os.PathLike]], check: bool = False) -> list[Path]:
     """Formats every *.yaml / *.yml file under `paths` (directories are walked, files taken as given),
     in sorted order. Returns the files that changed — with check=True, that would change; nothing is
-    written then. All files are formatted before any is written: one that cannot be formatted stops
-    the run with every file's diagnostics and leaves all files as they were."""
+    written then. All files are formatted before any is written: one that cannot be formatted (or
+    read, or written) stops the run with every file's diagnostics and leaves all files as they were.
+    A symlinked file is rewritten through the link: the target changes, the link stays a link."""
     paths = [Path(p) for p in paths]
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise FmtError(Location(str(missing[0])), "文件或目录不存在。", code="E100")
-    files = sorted({f for p in paths for f in (_yaml_files(p) if p.is_dir() else [p])})
-    changed: dict[Path, str] = {}
     problems: list[Diagnostic] = []
-    for file in files:
+
+    def unreadable(file: Path, problem: FileProblem):
+        problems.append(Diagnostic(problem.code, problem.message, Location(str(file), 1, 1), suggestion=problem.suggestion))
+
+    files: set[Path] = set()
+    for p in paths:
+        if p.is_dir():
+            found = yaml_files(p, unreadable)
+            if len(found) > MAX_FILES:  # reported at the first file left unread
+                unreadable(found[MAX_FILES], too_many_files())
+                found = found[:MAX_FILES]
+            files.update(found)
+        else:
+            files.add(p)
+    changed: dict[Path, str] = {}
+    for file in sorted(files):
         try:
             text = _read(file)
             new = format_text(text, str(file))
@@ -126,12 +140,35 @@ def format_paths(paths: Iterable[Union[str, os.PathLike]], check: bool = False) 
             continue
         if new != text:
             changed[file] = new
+    if not check:
+        problems += [_cannot_write(file, reason) for file in changed if (reason := _unwritable(file))]
     if problems:
         raise RulebookError(problems)
     if not check:
+        written: list[Path] = []
         for file, new in changed.items():
-            _write_atomically(file, new)
+            try:
+                _write_atomically(file, new)
+            except OSError as exc:
+                done = f"（已写入：{', '.join(map(str, written))}）" if written else "（没有文件被改写）"
+                raise RulebookError([_cannot_write(file, f"{exc.strerror or exc}{done}")]) from None
+            written.append(file)
     return list(changed)
+
+
+def _unwritable(file: Path) -> Optional[str]:
+    """Why `file` (through any symlink) cannot be replaced, or None."""
+    target = Path(os.path.realpath(file))
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        return f"所在目录 {target.parent} 不可写"
+    if not os.access(target, os.W_OK):
+        return "文件是只读的"
+    return None
+
+
+def _cannot_write(file: Path, reason: str) -> Diagnostic:
+    return Diagnostic("E121", f"无法写入格式化后的文件：{reason}；文件未改动", Location(str(file), 1, 1),
+                      suggestion="检查文件和目录的权限；只想检查格式时用 ecorules fmt --check。")
 
 
 # ---------------------------------------------------------------- comments
@@ -312,7 +349,11 @@ def _dump(tree) -> str:
 
 
 def _read(file: Path) -> str:
-    raw = file.read_bytes()
+    try:
+        raw = read_bytes(file)
+    except FileProblem as problem:
+        raise RulebookError([Diagnostic(problem.code, problem.message, Location(str(file), 1, 1),
+                                        suggestion=problem.suggestion)]) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -324,7 +365,9 @@ def _read(file: Path) -> str:
 
 
 def _write_atomically(file: Path, text: str):
-    """Temp file in the same directory, then os.replace: a reader sees the old file or the new one."""
+    """Temp file in the same directory, then os.replace: a reader sees the old file or the new one.
+    A symlink is written through: its target is replaced, the link itself is left as it is."""
+    file = Path(os.path.realpath(file))
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:

@@ -7,7 +7,8 @@
   reported with a matter that triggers both, *verified by resolving it* with durable_rules;
 * W330 a gap: a status (`unassigned`, `conflict`) at a level that no route rule escalates.
 
-Witness matters are built from the compiled alternatives (compiler.dnf); they are checked by the
+Witness matters are built from the alternatives of each rule's one parsed condition (conditions.dnf, as
+compiled), text for `matches` from the pattern's tree (patterns.sample); they are checked by the
 real engine, so a warning here is never a guess about what durable_rules would do.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Optional
 
 from .compiler import Feature
 from .engine import Engine
+from .patterns import sample
 from .errors import Diagnostic, Location
 from .orggraph import DISTRICT_CODES
 from .rulebook import Rule, Rulebook, check_rulebook
@@ -126,51 +128,7 @@ def _pick(path: str, slot: _Field, kind: str, features: dict[str, Feature]):
 def _sample_text(feature: Feature) -> str:
     if feature.pattern is None:
         return feature.words[0]
-    return _sample_pattern(feature.pattern)
-
-
-def _sample_pattern(pattern: str) -> str:
-    """A short string the documented dialect matches (first alternative, fewest repetitions)."""
-    out, pos, depth_skip = [], 0, 0
-    classes = {"d": "1", "a": "a", "w": "a", "l": "a", "u": "A"}
-    while pos < len(pattern):
-        ch = pattern[pos]
-        if ch == "%":
-            nxt = pattern[pos + 1]
-            piece, pos = classes.get(nxt, nxt), pos + 2
-        elif ch == "[":
-            end = pattern.index("]", pos + 1 if pattern[pos + 1] != "]" else pos + 2)
-            body = pattern[pos + 1:end]
-            piece = "x" if body.startswith("^") else body.lstrip("%")[:1]
-            pos = end + 1
-        elif ch == "(":
-            depth_skip += 1
-            pos += 1
-            continue
-        elif ch == ")":
-            depth_skip -= 1
-            pos += 1
-            continue
-        elif ch == "|":  # keep the first alternative: skip to the end of this group
-            level, pos = 0, pos + 1
-            while pos < len(pattern) and not (pattern[pos] == ")" and level == 0):
-                level += {"(": 1, ")": -1}.get(pattern[pos], 0)
-                pos += 2 if pattern[pos] == "%" else 1
-            continue
-        elif ch == ".":
-            piece, pos = "x", pos + 1
-        else:
-            piece, pos = ch, pos + 1
-        repeat = 1
-        if pos < len(pattern) and pattern[pos] in "*?":
-            repeat, pos = 0, pos + 1
-        elif pos < len(pattern) and pattern[pos] == "+":
-            pos += 1
-        elif pos < len(pattern) and pattern[pos] == "{":
-            end = pattern.index("}", pos)
-            repeat, pos = int(pattern[pos + 1:end].split(",")[0]), end + 1
-        out.append(piece * repeat)
-    return "".join(out)
+    return sample(feature.compile().tree)
 
 
 def witness(term: tuple, kinds: dict, features: dict[str, Feature]) -> dict:
@@ -309,7 +267,7 @@ class _Analysis:
                 fact = {"_m": 1, "title": "t", "level": level, "status": status, "candidate_count": count}
                 if district:
                     fact["district"] = district
-                fired = set(self.engine._matcher.match("route", fact)) & escalating
+                fired = set(self.engine.match("route", fact)) & escalating
                 if not fired:
                     where_level = "市级" if level == "municipal" else "区级"
                     yield Diagnostic("W330", f"缺口：{where_level}状态为 {status} 的事项没有任何上报或后续义务规则（实施意见（七））",

@@ -1,8 +1,10 @@
 """Load and validate a rulebook directory, collecting every diagnostic before giving up.
 
-Files are known by their top-level key (spec.FILE_KINDS). Loading runs in passes: YAML (E1xx) →
-schema (pydantic, E1xx) → org graph (E2xx/E3xx) → references and semantics (E2xx/E3xx) →
-compile (E3xx). Everything found is reported at once, each at `file:line:col`.
+Files are known by their top-level key (spec.FILE_KINDS). Loading runs in passes: files (files.py:
+symlinks, FIFOs, sizes, counts; E108–E113) → YAML (_yaml.py, bounded: E1xx) → schema (pydantic, E1xx) →
+org graph (E2xx/E3xx) → each rule's `when` parsed once (conditions.py) → references and semantics
+(E2xx/E3xx, among them a rule without `when` E305 and `overrides` cycles E312) → compile (E3xx).
+Everything found is reported at once, each at `file:line:col`.
 """
 from __future__ import annotations
 
@@ -12,16 +14,19 @@ import functools
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any, Iterable, Optional
 
+import networkx as nx
 from pydantic import BaseModel, ValidationError
 
 from . import spec as S
 from ._yaml import YamlDoc, load_yaml
 from .compiler import Compiled, compile_rules
+from .conditions import Condition, ConditionError, Context, parse_when
 from .errors import Diagnostic, Location, RulebookError, suggest
+from .files import MAX_FILES, FileProblem, read_bytes, too_many_files, yaml_files
 from .orggraph import VARIABLES, Located, OrgGraph
 
 _EFFECTS = {
@@ -57,6 +62,7 @@ class Rule:
     file: str
     line: int
     order: int
+    condition: Optional[Condition] = field(default=None, compare=False, repr=False)  # `when`, parsed once
 
     def in_force(self, day: dt.date) -> bool:
         if self.effective_from and day < self.effective_from:
@@ -124,17 +130,6 @@ def full_cite(source: Optional[str], cite: str) -> str:
         return cite
     title = source if source.startswith("《") else f"《{source}》"
     return f"{title}{cite}"
-
-
-# ---------------------------------------------------------------- reading files
-def _yaml_files(root: FsPath) -> list[FsPath]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-        for name in filenames:
-            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
-                found.append(FsPath(dirpath) / name)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
 def _nested_model(model: type[BaseModel], key) -> Optional[type[BaseModel]]:
@@ -247,10 +242,26 @@ class _Loader:
         return f"{self.display_root.rstrip('/')}/{rel}" if self.display_root else rel
 
     def read_all(self):
-        for path in _yaml_files(self.root):
-            raw = path.read_bytes()
+        paths = yaml_files(self.root, self.file_problem)
+        if len(paths) > MAX_FILES:  # reported at the first file left unread
+            self.file_problem(paths[MAX_FILES], too_many_files())
+            paths = paths[:MAX_FILES]
+        for path in paths:
+            try:
+                raw = read_bytes(path)
+            except FileProblem as problem:
+                self.file_problem(path, problem)
+                continue
             self.digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + raw + b"\0")
             self.read_one(path, raw)
+
+    def file_problem(self, path: FsPath, problem: FileProblem):
+        try:
+            shown = self.display(path)
+        except ValueError:
+            shown = str(path)
+        self.diagnostics.append(Diagnostic(problem.code, problem.message, Location(shown, 1, 1),
+                                           suggestion=problem.suggestion))
 
     def read_one(self, path: FsPath, raw: bytes):
         name = self.display(path)
@@ -334,7 +345,8 @@ def check_rulebook(path: str | os.PathLike) -> tuple[Optional[Rulebook], list[Di
     display_root = _display(root)
     if not root.is_dir():
         return None, [Diagnostic("E100", f"规则库目录不存在：{path}", Location(display_root),
-                                 suggestion="用 --rules 指定规则库目录。")]
+                                 suggestion="检查路径：ecorules check / test / diff 的参数，或 resolve / explain 的 --rules，"
+                                            "应是含规则文件的目录。")]
     loader = _Loader(root, display_root)
     loader.read_all()
     return _Assembler(loader).assemble()
@@ -369,6 +381,8 @@ class _Assembler:
         rules, self.rule_docs = self._rules()
         self.rules = rules
         self._check_rules()
+        self._check_conditions_present()
+        self._check_override_cycles()
         tests = self._tests()
         compiled, problems = compile_rules(rules, self._locate_when)
         self.diagnostics.extend(problems)
@@ -395,6 +409,7 @@ class _Assembler:
 
     def _rules(self):
         rules, docs, versions = [], {}, {}
+        context = Context()  # the type of each field's literals, fixed by the first rule that compares it
         for item in self.loader.of_kind("rules"):
             file_model: S.RuleFile = item.model
             for i, spec in enumerate(file_model.rules):
@@ -412,9 +427,20 @@ class _Assembler:
                 if not self._new_version(rule, versions.get(spec.id, ()), item.doc.where(("rules", i, "id"))):
                     continue
                 versions.setdefault(spec.id, []).append((rule, where))
-                rules.append(rule)
                 docs[rule.order] = (item.doc, ("rules", i), spec)
+                rules.append(self._parse_when(rule, item.doc, ("rules", i), context))
         return rules, docs
+
+    def _parse_when(self, rule: Rule, doc: YamlDoc, base: tuple, context: Context) -> Rule:
+        """The one parse of a rule's `when` (conditions.py); the compiler, the checks and lint read its tree."""
+        if rule.when is None:
+            return rule  # E305, reported by _check_conditions_present
+        try:
+            return replace(rule, condition=parse_when(rule.when, rule.stage, context, rule.id))
+        except ConditionError as exc:
+            self.error(exc.code, exc.message, doc.where(base + ("when",) + tuple(exc.where), key=True), rule.id,
+                       exc.suggestion)
+            return rule
 
     def _new_version(self, rule: Rule, earlier: list, where: Location) -> bool:
         """The same id may be written again as a new version, dated so that no two versions are in force at once."""
@@ -445,7 +471,7 @@ class _Assembler:
                 self.error("E311", f"{what} 中的变量 '{variable}' 在 {rule.stage} 阶段不可用", where, rule.id,
                            suggest(variable, allowed, "变量") if allowed else "此阶段不能使用变量。")
             elif relation and relation not in self.org.relation_names():
-                self.error("E312", f"{what} 中的关系 '{relation}' 未定义（{ref}）", where, rule.id,
+                self.error("E314", f"{what} 中的关系 '{relation}' 未定义（{ref}）", where, rule.id,
                            suggest(relation, self.org.relation_names(), "关系") +
                            " 可用：leadership 同级党委和政府、supervisor 上级主管部门，或职能代码（同级的该职能部门）。")
             return
@@ -489,7 +515,7 @@ class _Assembler:
             for i, ref in enumerate(rule.assist):
                 kind = self.org.kind_of(ref)
                 if kind in _NEVER_ASSIST:
-                    self.error("E313", f"'{ref}' 不能作为配合部门（{_NEVER_ASSIST[kind]}）",
+                    self.error("E315", f"'{ref}' 不能作为配合部门（{_NEVER_ASSIST[kind]}）",
                                self._where(rule, "assist", i, key=False), rule.id,
                                "法院、检察院依法定职能介入，党委、纪检监察机关和组织部门依干部管理权限处理，党委和政府研究决定，"
                                "都不是职能部门的配合部门；需要它们的，写成 route 阶段的移交（transfer）或义务（obligation）。")
@@ -517,13 +543,44 @@ class _Assembler:
                                self._where(rule, "set", key), rule.id, suggest(key, ["category"], "字段"))
                 elif key == "category":
                     self._check_category(value, self._where(rule, "set", key, key=False), rule.id)
-            for value, path in _category_literals(rule.when or {}, ("when",)):
-                self._check_category(value, self._where(rule, *path, key=False), rule.id)
-            if rule.lead == "$approved_by" and "approved_by" not in _fields_in(rule.when or {}):
+            for value, path in rule.condition.literals("category") if rule.condition else ():
+                if isinstance(value, str):
+                    self._check_category(value, self._where(rule, "when", *path, key=False), rule.id)
+            if rule.lead == "$approved_by" and "approved_by" not in (rule.condition.fields() if rule.condition else ()):
                 self.error("W301", "lead 为 $approved_by，但条件中没有检查 approved_by", self._where(rule, "lead"),
                            rule.id, "加上 when: {approved_by: {exists: true}}，否则没有审批部门的事项不会有牵头部门。",
                            severity="warning")
             self._check_escalation_invariant(rule)
+
+    def _check_conditions_present(self):
+        """A rule without `when` would fire on every matter: say so, unless the author wrote `when: always`."""
+        for rule in self.rules:
+            if rule.when is None:
+                self.error("E305", "规则没有条件（when），会对每一个事项触发", self._where(rule, "id"), rule.id,
+                           "写出条件，如 when: {category: construction_dust}；确实适用于所有事项时写 when: always。")
+
+    def _check_override_cycles(self):
+        """`overrides` must not loop (a ↔ b): two rules that override each other silently cancel each other."""
+        graph = nx.DiGraph()
+        stages = {rule.id: rule.stage for rule in self.rules}
+        first = {}
+        for rule in self.rules:
+            first.setdefault(rule.id, rule)
+            for other in rule.overrides:
+                if other != rule.id and stages.get(other) == rule.stage:
+                    graph.add_edge(rule.id, other)
+        for component in nx.strongly_connected_components(graph):
+            if len(component) < 2:
+                continue
+            start = min(component, key=lambda rule_id: first[rule_id].order)
+            rule = next(r for r in self.rules if r.id == start and set(r.overrides) & (component - {start}))
+            within = graph.subgraph(component)
+            following = next(o for o in rule.overrides if o in component and o != start)
+            cycle = [start] + nx.shortest_path(within, following, start)
+            index = list(rule.overrides).index(cycle[1])
+            self.error("E312", f"overrides 构成循环：{' → '.join(cycle)}（互相覆盖的规则会互相抵消，都不起作用）",
+                       self._where(rule, "overrides", index, key=False), rule.id,
+                       "例外关系只能是单向的：删除其中一条规则的 overrides，或改用 priority 区分。")
 
     def _check_category(self, value, where, rule_id):
         if self.categories and value not in self.categories:
@@ -531,7 +588,7 @@ class _Assembler:
 
     def _check_escalation_invariant(self, rule: Rule):
         """（七）: a district matter is decided by the district's own 党委和政府, never by a superior body."""
-        if not rule.escalate or _only_level(rule.when) == "municipal":
+        if not rule.escalate or (rule.condition and rule.condition.pinned("level")) == "municipal":
             return
         named = [*rule.escalate.to, *([rule.escalate.proposer] if rule.escalate.proposer else [])]
         for code in self.org.districts:
@@ -577,53 +634,3 @@ def _raw_rule_ids(data) -> set:
     rules = data.get("rules") if isinstance(data, dict) else None
     return {r["id"] for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)} \
         if isinstance(rules, list) else set()
-
-
-def _category_literals(when, path):
-    """(value, path) of every text literal a `category` test compares with (other shapes are left
-    to the compiler, which reports them)."""
-    if isinstance(when, dict):
-        for key, value in when.items():
-            if key == "category":
-                if isinstance(value, dict):
-                    for op, arg in value.items():
-                        if op == "in" and isinstance(arg, list):
-                            yield from ((v, path + (key, op, i)) for i, v in enumerate(arg) if isinstance(v, str))
-                        elif op == "not" and isinstance(arg, str):
-                            yield arg, path + (key, op)
-                elif isinstance(value, str):
-                    yield value, path + (key,)
-            elif key in ("any", "all") and isinstance(value, list):
-                for i, item in enumerate(value):
-                    yield from _category_literals(item, path + (key, i))
-            elif key == "not":
-                yield from _category_literals(value, path + (key,))
-
-
-def _fields_in(when) -> set:
-    found = set()
-    if isinstance(when, dict):
-        for key, value in when.items():
-            if key in ("any", "all") and isinstance(value, list):
-                for item in value:
-                    found |= _fields_in(item)
-            elif key == "not":
-                found |= _fields_in(value)
-            else:
-                key = str(key)
-                found.add(key.split(".")[0] if key.startswith("approved_by") else key)
-    return found
-
-
-def _only_level(when) -> Optional[str]:
-    """'municipal' / 'district' when the rule's top-level condition pins the level."""
-    if not isinstance(when, dict):
-        return None
-    level = when.get("level")
-    if isinstance(level, str):
-        return level
-    for item in when.get("all", []) if isinstance(when.get("all"), list) else []:
-        found = _only_level(item)
-        if found:
-            return found
-    return None

@@ -5,7 +5,7 @@ Descriptions are in Chinese first: they are what legal staff see in an editor's 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -27,6 +27,13 @@ def _as_list(value):
     return value
 
 
+def _one_or_list(item_type, *fields: str, min_items: int = 0):
+    """A before-validator letting authors write one item for a list (`with: $candidates`); its JSON Schema
+    input type says so too, for editors (pydantic ≥ 2.9's public `json_schema_input_type`)."""
+    many = Annotated[list[item_type], Field(min_length=min_items)] if min_items else list[item_type]
+    return field_validator(*fields, mode="before", json_schema_input_type=Union[item_type, many])(_as_list)
+
+
 class Effective(_Strict):
     """生效期间：规则只对 as_of 在此期间内的事项适用（同一 id 的几个版本期间不得重叠）。"""
 
@@ -42,7 +49,8 @@ class EscalateSpec(_Strict):
     with_: list[str] = Field(default_factory=list, alias="with", description="会同的部门，如 $candidates")
     steps: list[str] = Field(default_factory=list, description="办理步骤（中文）")
 
-    _lists = field_validator("to", "with_", mode="before")(_as_list)
+    _to = _one_or_list(str, "to", min_items=1)
+    _with = _one_or_list(str, "with_")
 
 
 class TransferSpec(_Strict):
@@ -60,7 +68,7 @@ class ObligationSpec(_Strict):
     to: list[str] = Field(default_factory=list, description="报送对象（部门引用）")
     copy_: list[str] = Field(default_factory=list, alias="copy", description="抄送对象（部门引用）")
 
-    _lists = field_validator("to", "copy_", mode="before")(_as_list)
+    _lists = _one_or_list(str, "to", "copy_")
 
 
 class RuleSpec(_Strict):
@@ -73,7 +81,8 @@ class RuleSpec(_Strict):
     provenance: Optional[Literal["source", "partial", "inference", "disputed"]] = Field(
         None, description="来源可靠性：source 有明文 / partial 部分有明文 / inference 推断 / disputed 有争议")
     note: Optional[str] = Field(None, description="说明（争议、推断之处）")
-    when: Optional[dict[str, Any]] = Field(None, description="条件：字段 → 判断；缺省表示总是适用")
+    when: Optional[Union[Literal["always"], dict[str, Any]]] = Field(
+        None, description="条件：字段 → 判断；对所有事项都适用的规则写 always（不写 when 是错误 E305）")
     set: Optional[dict[str, Scalar]] = Field(None, description="推导的字段（classify 阶段），如 {category: catering_fumes}")
     lead: Optional[str] = Field(None, description="牵头部门（assign 阶段）")
     assist: list[str] = Field(default_factory=list, description="配合部门（assign 阶段）")
@@ -89,7 +98,9 @@ class RuleSpec(_Strict):
     disputes: list[str] = Field(default_factory=list,
                                 description="与这些规则同时适用时的冲突是有意的（依据不一，须上报决定），check 不再警告")
 
-    _lists = field_validator("overrides", "disputes", "assist", "transfer", "obligation", mode="before")(_as_list)
+    _lists = _one_or_list(str, "overrides", "disputes", "assist")
+    _transfers = _one_or_list(TransferSpec, "transfer")
+    _obligations = _one_or_list(ObligationSpec, "obligation")
 
 
 class RuleFile(_Strict):
@@ -183,7 +194,7 @@ class ExpectedEscalation(_Strict):
     to: list[str] = Field(default_factory=list, description="期望的上报对象（部门引用）")
     proposer: Optional[str] = Field(None, description="期望的提出意见部门（部门引用）")
 
-    _lists = field_validator("to", mode="before")(_as_list)
+    _lists = _one_or_list(str, "to")
 
 
 class Expectation(_Strict):
@@ -235,27 +246,17 @@ def rulebook_schema() -> dict:
     from pydantic import TypeAdapter
     kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile]
     schema = TypeAdapter(kinds).json_schema(by_alias=True)
-    _allow_one_item(schema)
+    _require_when(schema)
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ecorules 规则库文件",
                    "description": "ecorules 规则库中的一个 YAML 文件：规则（stage + rules）、组织数据（departments / districts）、"
                                   "事项类别（categories）、规则测试（tests）或规则库说明（rulebook）。"})
     return schema
 
 
-def _allow_one_item(schema: dict) -> None:
-    """Where `_as_list` lets authors write one item for a list (`with: $candidates`), the schema says so too."""
-    for model in (EscalateSpec, ObligationSpec, RuleSpec, ExpectedEscalation):
-        definition = schema["$defs"].get(model.__name__)
-        if definition is None:
-            continue
-        for validator in model.__pydantic_decorators__.field_validators.values():
-            if validator.func is not _as_list:
-                continue
-            for name in validator.info.fields:
-                key = model.model_fields[name].alias or name
-                prop = definition["properties"][key]
-                one = {k: v for k, v in prop.items() if k not in ("description", "title", "default")}
-                definition["properties"][key] = {"anyOf": [prop["items"], one], "description": prop["description"]}
+def _require_when(schema: dict) -> None:
+    """`check` refuses a rule without `when` (E305, with its own message rather than a schema error): so does the schema."""
+    definition = schema["$defs"]["RuleSpec"]
+    definition["required"] = sorted({*definition.get("required", ()), "when"})
 
 
 # top-level key → the model of that kind of file (the first matching key decides)

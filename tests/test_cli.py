@@ -112,7 +112,7 @@ def test_check_strict_turns_warnings_into_failure(runner, tmp_path):
     rules = write_rulebook(tmp_path / "rb", {"assign/w.yaml": """
 stage: assign
 rules:
-  - {id: w, title: t, cite: c, lead: $approved_by}
+  - {id: w, title: t, cite: c, when: always, lead: $approved_by}
 """})
     assert runner.invoke(main, ["check", str(rules)]).exit_code == 0
     strict = runner.invoke(main, ["check", str(rules), "--strict"])

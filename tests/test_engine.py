@@ -228,9 +228,9 @@ def test_empty_any_is_refused_never_emitted(make_rulebook):
     assert caught.value.diagnostics[0].code == "E304"
 
 
-def test_rule_without_condition_always_fires(make_rulebook):
+def test_rule_with_when_always_always_fires(make_rulebook):
     with Engine.from_directory(make_rulebook(assign_file("""
-  - {id: always, title: t, cite: c, lead: sthj, priority: 1}
+  - {id: always, title: t, cite: c, when: always, lead: sthj, priority: 1}
 """))) as engine:
         assert engine.rulebook.compiled.stages["assign"].rulesets[0]["r0"] == {"all": [{"m": {"$and": [{"_m": 1}]}}]}
         assert engine.resolve({"id": "1", "title": "t"}).lead.id == "sh.sthj"
@@ -262,3 +262,14 @@ def test_negated_text_test_holds_only_when_the_field_is_there(make_rulebook):
         assert fired(engine.resolve({"id": "3", "title": "x", "source": "督察"})) == ["src"]
         assert fired(engine.resolve({"id": "4", "title": "x", "source": "12345热线"})) == []
         assert fired(engine.resolve({"id": "5", "title": "x"})) == []  # no source: the negation is false too
+
+
+def test_engine_match_is_the_public_seam_to_the_matcher(make_rulebook):
+    with Engine.from_directory(make_rulebook(assign_file("""
+  - {id: dust, title: t, cite: c, when: {category: construction_dust}, lead: zjw}
+  - {id: all, title: t, cite: c, when: always, lead: sthj, priority: 1}
+"""))) as engine:
+        fired = engine.match("assign", {"_m": 1, "title": "t", "category": "construction_dust"})
+        rules = engine.rulebook.compiled.stages["assign"].rules
+        assert sorted(rules[name].rule.id for name in fired) == ["all", "dust"]
+        assert [rules[name].rule.id for name in engine.match("assign", {"_m": 1, "title": "t"})] == ["all"]

@@ -231,3 +231,72 @@ def test_fmt_command_on_a_broken_file_gives_a_located_diagnostic(tmp_path):
     result = CliRunner().invoke(main, ["fmt", str(broken)])
     assert result.exit_code == 1
     assert f"{broken}:" in result.output and "E101" in result.output and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- files fmt cannot or must not replace
+def test_a_symlinked_file_is_written_through_the_link(tmp_path):
+    target = tmp_path / "shared" / "air.yaml"
+    target.parent.mkdir()
+    target.write_text(MESSY, encoding="utf-8")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    link = rules / "air.yaml"
+    link.symlink_to(os.path.relpath(target, rules))
+    assert format_paths([rules]) == [link]
+    assert link.is_symlink() and os.readlink(link) == os.path.relpath(target, rules)
+    assert target.read_text(encoding="utf-8") == TIDY
+    assert sorted(p.name for p in target.parent.iterdir()) == ["air.yaml"]  # no temp file left beside the target
+
+
+def test_a_read_only_directory_is_e121_and_nothing_is_written(tmp_path, monkeypatch):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(MESSY, encoding="utf-8")
+    second.write_text(MESSY, encoding="utf-8")
+    real_access = os.access
+    # as root, chmod does not stop a write: let the directory say it is read-only
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real_access(path, mode))
+    with pytest.raises(RulebookError) as info:
+        format_paths([tmp_path])
+    assert [(d.code, d.location.file) for d in info.value.diagnostics] == [("E121", str(first)), ("E121", str(second))]
+    assert "不可写" in info.value.diagnostics[0].message
+    assert first.read_text(encoding="utf-8") == MESSY and second.read_text(encoding="utf-8") == MESSY
+
+
+def test_a_write_that_fails_anyway_is_e121_not_a_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from ecorules.cli import main
+    messy = tmp_path / "a.yaml"
+    messy.write_text(MESSY, encoding="utf-8")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    result = CliRunner().invoke(main, ["fmt", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{messy}:1:1: E121" in result.output and "没有文件被改写" in result.output
+    assert messy.read_text(encoding="utf-8") == MESSY
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_really_read_only_directory(tmp_path):
+    messy = tmp_path / "ro" / "a.yaml"
+    messy.parent.mkdir()
+    messy.write_text(MESSY, encoding="utf-8")
+    os.chmod(messy.parent, 0o555)
+    try:
+        with pytest.raises(RulebookError) as info:
+            format_paths([messy.parent])
+        assert [d.code for d in info.value.diagnostics] == ["E121"]
+    finally:
+        os.chmod(messy.parent, 0o755)
+
+
+def test_fmt_refuses_hostile_yaml_with_the_codes_check_gives(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi")), encoding="utf-8")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("rules:\n  " + "- " * 450 + "x\n", encoding="utf-8")
+    with pytest.raises(RulebookError) as info:
+        format_paths([tmp_path])
+    assert sorted(d.code for d in info.value.diagnostics) == ["E114", "E115"]

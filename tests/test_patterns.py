@@ -76,3 +76,74 @@ def test_nested_repeats_stay_linear():
 def test_invalid_patterns_are_refused(pattern):
     with pytest.raises(ValueError):
         Pattern(pattern)
+
+
+# ---------------------------------------------------------------- one tree: validation, cost, matching, sampling
+from ecorules import Engine  # noqa: E402
+from ecorules.patterns import (MAX_STEPS, MAX_WIDTH, PatternCostError, PatternError, parse_pattern,  # noqa: E402
+                               sample, width)
+
+
+@pytest.mark.parametrize("pattern", ["(.{0,99}){0,99}x", "((a{10}){10}){10}", "(.{0,20}){20}", "[ab]{100}[ab]{100}[ab]{100}"])
+def test_patterns_whose_cost_can_explode_are_e313(pattern):
+    with pytest.raises(PatternError) as caught:
+        parse_pattern(pattern)
+    assert caught.value.code == "E313" and str(MAX_WIDTH) in caught.value.message
+
+
+@pytest.mark.parametrize("pattern", [".*(%d+)+号.*", ".*(a*)*", "%d{4}年%d{1,2}月%d{1,2}日", ".*[a-z]{1,100}.*"])
+def test_nested_unbounded_repeats_are_cheap_for_this_matcher(pattern):
+    # nested * and + add no states here (no backtracking): only bounded repeats multiply
+    assert width(parse_pattern(pattern)) <= MAX_WIDTH
+
+
+def test_the_static_bound_is_what_the_matcher_tracks():
+    pattern = Pattern("(a|b){0,50}")
+    assert width(pattern.tree) == 100
+    assert pattern.fullmatch("ab" * 25) and not pattern.fullmatch("ab" * 26)
+
+
+def test_run_time_work_is_bounded_and_does_not_depend_on_what_came_before():
+    pattern = Pattern(".*a.{0,100}")
+    text = "a" * 60_000
+    started = time.monotonic()
+    with pytest.raises(PatternCostError) as caught:
+        pattern.fullmatch(text)
+    assert "计算上限" in caught.value.message
+    assert time.monotonic() - started < 10   # not a timed test: it used to take minutes
+    # the same text after the cache is warm: the same answer (results never depend on input order)
+    with pytest.raises(PatternCostError):
+        pattern.fullmatch(text)
+    assert pattern.fullmatch("a" * 100) is True
+    assert len(text) * 100 > MAX_STEPS  # the case really is over the bound (about 101 states per character)
+
+
+def test_a_too_costly_match_makes_the_matter_invalid_not_slow(make_rulebook):
+    path = make_rulebook({"assign/a.yaml": """
+        stage: assign
+        rules:
+          - {id: wide, title: t, cite: c, when: {title: {matches: ".*a.{0,100}"}}, lead: sthj}
+        """})
+    with Engine.from_directory(path) as engine:
+        result = engine.resolve({"id": "1", "title": "a" * 59_000})
+        assert result.status == "invalid" and "计算上限" in result.error.message
+        assert engine.resolve({"id": "2", "title": "xa"}).lead.id == "sh.sthj"
+
+
+def test_sample_is_matched_by_its_pattern():
+    rnd = random.Random(7)
+    checked = 0
+    for _ in range(800):
+        text = random_pattern(rnd)
+        if check_pattern(text):
+            continue
+        pattern = Pattern(text)
+        assert pattern.fullmatch(sample(pattern.tree)), (text, sample(pattern.tree))
+        checked += 1
+    assert checked > 400
+
+
+def test_one_parse_validates_and_compiles():
+    tree = parse_pattern(".*(油烟|噪声).*")
+    assert Pattern(".*(油烟|噪声).*", tree).tree is tree
+    assert check_pattern("(a") == (1, "缺少 )")

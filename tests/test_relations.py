@@ -168,7 +168,7 @@ def test_unknown_relation_is_reported_by_check(make_rulebook):
     files["route/r.yaml"] = files["route/r.yaml"].replace("$lead.supervisor", "$lead.boss")
     path = make_rulebook({"org/org.yaml": ORG.replace("REPORTS", "").replace("HELD", ""), **files}, with_org=False)
     _, diagnostics = check_rulebook(path)
-    (problem,) = [d for d in diagnostics if d.code == "E312"]
+    (problem,) = [d for d in diagnostics if d.code == "E314"]
     assert "boss" in problem.message and problem.location.line > 1
 
 

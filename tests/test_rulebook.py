@@ -163,8 +163,8 @@ def test_a_clean_rulebook_has_no_warnings(make_rulebook):
 
 def test_rulebook_error_lists_every_problem_sorted_with_a_summary(make_rulebook):
     path = make_rulebook({
-        "b.yaml": "stage: assign\nrules:\n  - {id: b, title: t, cite: c, lead: sthjj}\n",
-        "a.yaml": "stage: assign\nrules:\n  - {id: a, title: t, cite: c, lead: zjww}\n",
+        "b.yaml": "stage: assign\nrules:\n  - {id: b, title: t, cite: c, when: always, lead: sthjj}\n",
+        "a.yaml": "stage: assign\nrules:\n  - {id: a, title: t, cite: c, when: always, lead: zjww}\n",
     })
     with pytest.raises(RulebookError) as caught:
         load_rulebook(path)
@@ -467,3 +467,58 @@ def test_org_graph_nodes_are_consistent(org):
         assert data["level"] == ("municipal" if data["jurisdiction"] == MUNICIPAL else "district")
     for code in org.districts:
         assert org.has_node(f"{code}.party") and org.has_node(f"{code}.gov")
+
+
+def test_e100_suggestion_names_the_argument_as_well_as_rules(tmp_path):
+    """Was: "用 --rules 指定规则库目录" — but `check`, `test` and `diff` take the directory as an argument."""
+    _, diagnostics = check_rulebook(tmp_path / "nope")
+    assert "check / test / diff 的参数" in diagnostics[0].suggestion and "--rules" in diagnostics[0].suggestion
+
+
+def test_when_always_is_the_spelling_for_every_matter_and_missing_when_is_e305(make_rulebook):
+    path = make_rulebook({"a.yaml": """
+        stage: assign
+        rules:
+          - {id: a.all, title: t, cite: c, when: always, lead: sthj, priority: 1}
+          - {id: a.none, title: t, cite: c, lead: zjw, priority: 999}
+        """, "b.yaml": """
+        stage: assign
+        rules:
+          - {id: b.typo, title: t, cite: c, when: allways, lead: zjw}
+        """})
+    _, diagnostics = check_rulebook(path)
+    assert [(d.code, d.rule_id) for d in diagnostics if d.code == "E305"] == [("E305", "a.none")]
+    typo = [d for d in diagnostics if d.code == "E105"]
+    assert typo and "always" in (typo[0].suggestion or "")
+
+
+def test_overrides_cycles_are_e312_once_per_cycle(make_rulebook):
+    path = make_rulebook({"a.yaml": """
+        stage: assign
+        rules:
+          - {id: a, title: t, cite: c, when: {category: x}, lead: sthj, overrides: [b]}
+          - {id: b, title: t, cite: c, when: {category: x}, lead: zjw, overrides: [a, c]}
+          - {id: c, title: t, cite: c, when: {category: x}, lead: lhsr}
+          - {id: d, title: t, cite: c, when: {category: x}, lead: lhsr, overrides: [e]}
+          - {id: e, title: t, cite: c, when: {category: x}, lead: lhsr, overrides: [f]}
+          - {id: f, title: t, cite: c, when: {category: x}, lead: lhsr, overrides: [d]}
+        """})
+    _, diagnostics = check_rulebook(path)
+    cycles = [d for d in diagnostics if d.code == "E312"]
+    assert [(d.rule_id, d.message.split("：")[1].split("（")[0]) for d in cycles] == [
+        ("a", "a → b → a"), ("d", "d → e → f → d")]
+
+
+def test_each_when_is_parsed_once_and_read_by_compiler_and_checks(make_rulebook):
+    from ecorules.conditions import Condition
+    path = make_rulebook({"a.yaml": """
+        stage: assign
+        rules:
+          - {id: a, title: t, cite: c, when: {all: [{level: municipal}, {title: {matches: ".*油烟.*"}}]}, lead: sthj}
+        """})
+    rulebook = load_rulebook(path)
+    rule = rulebook.rules[0]
+    assert isinstance(rule.condition, Condition) and rule.condition.pinned("level") == "municipal"
+    feature, = rulebook.compiled.stages["assign"].features.features
+    test, = [t for t in rule.condition.field_tests() if t.op == "matches"]
+    assert feature.compile() is test.pattern   # compiled once, at the parse

@@ -53,8 +53,11 @@ def test_every_shipped_file_is_valid_against_the_schema(path):
 
 def test_the_schema_rejects_what_check_rejects():
     validator = jsonschema.Draft202012Validator(rulebook_schema())
-    rule = {"id": "a", "title": "t", "cite": "c", "lead": "sthj"}
+    rule = {"id": "a", "title": "t", "cite": "c", "when": "always", "lead": "sthj"}
     assert validator.is_valid({"stage": "assign", "rules": [rule]})
+    assert validator.is_valid({"stage": "assign", "rules": [{**rule, "when": {"category": "x"}}]})
+    assert not validator.is_valid({"stage": "assign", "rules": [{k: v for k, v in rule.items() if k != "when"}]})  # E305
+    assert not validator.is_valid({"stage": "assign", "rules": [{**rule, "when": "sometimes"}]})
     assert not validator.is_valid({"stage": "assign", "rules": [{**rule, "lead_by": "x"}]})   # unknown key
     assert not validator.is_valid({"stage": "assign", "rules": [{**rule, "priority": "高"}]})  # not a number
     assert not validator.is_valid({"stage": "decide", "rules": [rule]})                      # unknown stage

@@ -385,3 +385,57 @@ def test_libyaml_and_pure_python_parsers_give_the_same_data_and_positions(monkey
         doc, problems = _yaml.load_yaml(f.read_text(encoding="utf-8"), str(f))
         fast_doc, fast_problems = fast[f]
         assert (doc.data, doc.values, problems) == (fast_doc.data, fast_doc.values, fast_problems), f
+
+
+# ---------------------------------------------------------------- limits: measured before anything is built
+def _nested_mappings(levels: int) -> str:
+    """`levels` mappings inside each other, the innermost holding one scalar."""
+    return "a:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(levels - 1)) + "  " * levels + "v\n"
+
+
+def test_nesting_up_to_the_limit_loads_and_one_more_is_e114():
+    from ecorules._yaml import MAX_DEPTH
+    doc, problems = load_yaml(_nested_mappings(MAX_DEPTH), "f.yaml")
+    assert problems == [] and doc.data
+    _, problems = load_yaml(_nested_mappings(MAX_DEPTH + 1), "f.yaml")
+    assert [p.code for p in problems] == ["E114"]
+
+
+@pytest.mark.parametrize("levels", [500, 5_000, 100_000])
+def test_any_depth_is_e114_never_a_recursion_error(levels):
+    for text in ("[" * levels + "]" * levels, "- " * levels + "x", "{a: " * levels + "1" + "}" * levels):
+        doc, problems = load_yaml(text, "f.yaml")
+        assert doc is None and [p.code for p in problems] == ["E114"], text[:20]
+
+
+def test_depth_reached_through_an_alias_counts():
+    text = "x: &x " + "[" * 40 + "1" + "]" * 40 + "\ny: " + "[" * 30 + "*x" + "]" * 30 + "\n"
+    _, problems = load_yaml(text, "f.yaml")
+    assert [p.code for p in problems] == ["E114"]
+
+
+def test_aliases_are_counted_and_expansion_is_measured_not_done():
+    from ecorules._yaml import MAX_ALIASES
+    many = "a: &s hello\n" + "".join(f"k{i}: *s\n" for i in range(MAX_ALIASES + 1))
+    assert [p.code for p in load_yaml(many, "f.yaml")[1]] == ["E115"]
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))  # 10^9 values
+    _, problems = load_yaml(bomb, "f.yaml")
+    assert [p.code for p in problems] == ["E115"] and "别名炸弹" in problems[0].message
+    _, problems = load_yaml("a: &r [1, *r]\n", "f.yaml")
+    assert [p.code for p in problems] == ["E115"] and "递归" in problems[0].message
+
+
+def test_ordinary_anchors_and_merge_keys_still_load():
+    doc, problems = load_yaml("base: &b {a: 1}\nr: {<<: *b, c: 2}\nlist: &l [1, 2]\nagain: *l\n", "f.yaml")
+    assert problems == [] and doc.data == {"base": {"a": 1}, "r": {"c": 2, "a": 1}, "list": [1, 2], "again": [1, 2]}
+
+
+def test_deep_nesting_is_e114_without_libyaml_too(monkeypatch):
+    import yaml as pyyaml
+
+    from ecorules import _yaml
+    monkeypatch.setattr(_yaml, "_FAST_LOADER", pyyaml.SafeLoader)   # the pure-Python composer recurses
+    for text in ("[" * 1500 + "]" * 1500, "a: [" + "[" * 500 + "x: ]" + "]" * 500):
+        doc, problems = load_yaml(text, "f.yaml")
+        assert doc is None and [p.code for p in problems] in (["E114"], ["E101"]), problems
