@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from ecorules import Engine
 from ecorules.batch import EXIT_INTERRUPTED, BatchInterrupted, Progress, Summary, format_progress, run_batch
 from ecorules.errors import RulebookError
-from ecorules.formats import ERROR_COLUMNS, RESULT_COLUMNS, FormatError, part_path
+from ecorules.io import ERROR_COLUMNS, RESULT_COLUMNS, STATUS_ZH, FormatError, part_path
 from ecorules.model import RulebookStamp
 from ecorules.rulebook import load_rulebook
 
@@ -111,7 +111,7 @@ def test_csv_output_carries_input_columns_and_readable_results(tmp_path, ruleboo
     assert first["编号"] == "fx-010" and first["日期"] == "2024/8/15" and first["备注"] == "夜间反复投诉"  # as read
     assert first["行号"] == "2"
     want = expected["fx-010"]
-    assert first["判断状态"] == want["status"]
+    assert first["状态代码"] == want["status"] and first["判断状态"] == STATUS_ZH[want["status"]]
     if want["lead"]:
         assert first["牵头部门"] == want["lead"]["name"] and first["牵头部门编码"] == want["lead"]["id"]
     assert first["配合部门"] == "、".join(d["name"] for d in want["assist"])
@@ -136,7 +136,8 @@ def test_jsonl_input_to_xlsx_output(tmp_path, rulebook, expected):
     assert by_id["fx-004"]["事实"] == '{"significant_impact": true}'
     assert by_id["fx-003"]["日期"] is None and by_id["fx-003"]["判断日期"] == "2024-06-01"  # input as read
     assert by_id["fx-001"]["日期"] == by_id["fx-001"]["判断日期"] == "2024-09-01"
-    assert by_id["fx-051"]["判断状态"] == "invalid" and by_id["fx-051"]["错误字段"] == "title"
+    assert by_id["fx-051"]["判断状态"] == "无效" and by_id["fx-051"]["状态代码"] == "invalid"
+    assert by_id["fx-051"]["错误字段"] == "title"
     assert by_id["fx-051"]["行号"] == "51"
 
 
@@ -255,7 +256,7 @@ def test_summary_counts_and_json(tmp_path, rulebook, expected, invalid_ids):
     summary = run_batch(str(FIXTURES / "matters.jsonl"), str(tmp_path / "o.jsonl"), rules=rulebook, as_of=AS_OF)
     report = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     statuses = [e["status"] for e in expected.values()]
-    assert report["by_status"] == {s: statuses.count(s) for s in ("resolved", "conflict", "unassigned", "invalid")}
+    assert report["by_status"] == {s: statuses.count(s) for s in STATUS_ZH}
     leads = [e["lead"]["id"] for e in expected.values() if e["lead"]]
     assert sum(item["count"] for item in report["by_lead"]) == len(leads)
     assert {item["id"] for item in report["by_lead"]} == set(leads)
