@@ -381,3 +381,55 @@ def test_a_bad_errors_file_name_never_removes_a_part_being_resumed(tmp_path, rul
         run_batch(str(FIXTURES / "matters.jsonl"), str(out), rules=rulebook, resume=True,
                   errors=str(tmp_path / "bad.csv"))
     assert part_path(out).read_text(encoding="utf-8") == '{"id": "fx-001"}\n'
+
+
+# ------------------------------------------------------------------ spreadsheet columns operators can read
+def test_status_in_chinese_with_its_code_category_name_and_reliability(tmp_path, rulebook, expected):
+    out = tmp_path / "out.csv"
+    run_batch(str(FIXTURES / "matters.jsonl"), str(out), rules=rulebook, as_of=AS_OF)
+    rows = {r["编号"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""))}
+    for matter_id, want in expected.items():
+        row = rows[matter_id]
+        assert row["状态代码"] == want["status"] and row["判断状态"] == STATUS_ZH[want["status"]]
+        assert row["类别代码"] == (want["category"] or "")
+        if want["category"] in rulebook.categories:
+            assert row["判定类别"] == rulebook.categories[want["category"]].name
+        adopted = [b for b in want["basis"] if b["outcome"] == "adopted" and b["stage"] == "assign"]
+        if any(b["provenance"] == "disputed" for b in adopted):
+            assert row["结论可靠性"] == "有争议", matter_id
+        elif (want["lead"] or {}).get("inferred") or any(b["provenance"] == "inference" for b in adopted):
+            assert row["结论可靠性"] == "推定", matter_id
+        else:
+            assert row["结论可靠性"] == "", matter_id
+    assert {r["结论可靠性"] for r in rows.values()} == {"", "推定", "有争议"}  # the fixtures hold all three
+
+
+def test_warnings_fill_the_notes_column_and_are_counted_by_code(tmp_path, rulebook, monkeypatch):
+    from ecorules.model import MatterWarning
+    real = Engine.resolve
+
+    def resolve(self, matter):
+        result = real(self, matter)
+        if result.status != "invalid" and matter.get("id") != "fx-010":
+            result.warnings = [MatterWarning(code="W499", message="未给出区，按市级判断"),
+                               MatterWarning(code="W498", message="另一条提示")]
+        return result
+    monkeypatch.setattr(Engine, "resolve", resolve)
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(FIXTURES / "matters-gbk.csv"), str(out), rules=rulebook, as_of=AS_OF)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    noted = [r for r in rows if r["提示"]]
+    assert noted and all(r["提示"] == "W499 未给出区，按市级判断；W498 另一条提示" for r in noted)
+    assert summary.warnings == {"W499": len(noted), "W498": len(noted)}
+    assert summary.to_dict()["warnings"] == {"W498": len(noted), "W499": len(noted)}
+    assert f"提示（按代码）：W498 {len(noted)} 行，W499 {len(noted)} 行；详见结果的“提示”列" in summary.lines()
+
+
+def test_xlsx_output_has_a_frozen_header_widths_and_an_autofilter(tmp_path, rulebook):
+    out = tmp_path / "out.xlsx"
+    run_batch(str(FIXTURES / "matters-gbk.csv"), str(out), rules=rulebook, as_of=AS_OF)
+    sheet = load_workbook(out).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}8"
+    widths = {name: sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width for i, name in enumerate(header)}
+    assert widths["判断说明"] >= 40 and widths["提示"] >= 30 and widths["标题"] >= 30

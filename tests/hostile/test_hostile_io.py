@@ -416,9 +416,11 @@ LINE_CELL = st.text(alphabet=st.sampled_from(list("ab工地 =;")), min_size=1, m
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(LINE_CELL, min_size=2, max_size=4).map(lambda r: (r + ["x"] * 4)[:4]),
                      min_size=1, max_size=15),
-       quotes=st.lists(st.tuples(st.integers(0, 14), st.integers(0, 40)), max_size=4))
+       quotes=st.lists(st.tuples(st.integers(0, 14), st.integers(0, 40)), max_size=1))
 def test_stray_quotes_never_swallow_rows(tmp_path, rows, quotes):
-    """Any line may get a stray quote anywhere; every line is still exactly one row."""
+    """A line may get a stray quote anywhere; every line is still exactly one row. (One per file: two stray
+    quotes in nearby lines can form a well-formed multi-line cell with the header's width — CSV itself cannot
+    tell that from a real one.)"""
     from ecorules.io import read_matters
     lines = [",".join(r) for r in rows]
     for at, position in quotes:
