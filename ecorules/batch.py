@@ -19,9 +19,11 @@ import collections
 import contextlib
 import datetime as dt
 import gc
+import json
 import multiprocessing
 import os
 import queue
+import re
 import signal
 import threading
 import time
@@ -30,9 +32,13 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
 from .engine import Engine, default_rules_path
-from .errors import EcorulesError
-from .formats import (JSONL_COLUMNS, Reader, Row, error_payload, format_of, jsonl_carried, open_errors_writer,
-                      open_reader, open_writer, result_cells)
+from .errors import EcorulesError, FormatError
+from .io import JSONL_COLUMNS, Reader, Row, format_of, open_reader
+from .io.columns import jsonl_carried, result_cells
+from .io.resume import (check_manifest, check_stamps, manifest_path, new_manifest, part_path, read_manifest,
+                        remove_manifest, write_manifest)
+from .io.writers import check_distinct, check_writable, error_payload, open_errors_writer, open_writer, write_text
+from .io.columns import STATUS_ZH
 from .model import ErrorInfo, RulebookStamp
 from .rulebook import Rulebook, load_rulebook
 
@@ -84,7 +90,10 @@ class Summary:
     by_lead: dict = field(default_factory=dict)      # id → [name, count]
     escalations: collections.Counter = field(default_factory=collections.Counter)  # "市委、市政府" → count
     invalid_rows: list = field(default_factory=list)
+    warnings: collections.Counter = field(default_factory=collections.Counter)  # warning code → rows
+    truncated: int = 0                               # XLSX cells cut to Excel's 32,767-character limit
     errors_file: Optional[str] = None
+    summary_file: Optional[str] = None
     resumed_from: Optional[str] = None
     elapsed: float = 0.0
 
@@ -109,7 +118,9 @@ class Summary:
             "written": self.written,
             "skipped_already_in_output": self.skipped,
             "resumed_from": self.resumed_from,
-            "by_status": {s: self.by_status.get(s, 0) for s in ("resolved", "conflict", "unassigned", "invalid")},
+            "by_status": {s: self.by_status.get(s, 0) for s in STATUS_ZH},
+            "warnings": dict(sorted(self.warnings.items())),
+            "truncated_cells": self.truncated,
             "by_lead": [{"id": i, "name": name, "count": n} for i, (name, n) in leads],
             "escalations": {"count": sum(self.escalations.values()),
                             "by_target": [{"to": to, "count": n} for to, n in self.escalations.most_common()]},
@@ -124,9 +135,9 @@ class Summary:
         """The summary in Chinese (with the status codes), for stderr."""
         s = self.by_status
         rate = f"，{self.written / self.elapsed:,.0f} 行/秒" if self.elapsed else ""
-        lines = [f"共 {self.written} 行：已明确牵头 resolved {s.get('resolved', 0)}，冲突 conflict {s.get('conflict', 0)}，"
-                 f"未明确 unassigned {s.get('unassigned', 0)}，无效 invalid {s.get('invalid', 0)}"
-                 f"（用时 {self.elapsed:.1f} 秒{rate}）"]
+        lines = [f"共 {self.written} 行：已明确牵头 resolved {s.get('resolved', 0)}，存在冲突 conflict {s.get('conflict', 0)}，"
+                 f"尚未明确 unassigned {s.get('unassigned', 0)}，不属于生态环境事项 out_of_scope {s.get('out_of_scope', 0)}，"
+                 f"无效 invalid {s.get('invalid', 0)}（用时 {self.elapsed:.1f} 秒{rate}）"]
         if self.skipped:
             lines.append(f"续跑：{self.skipped} 行已在 {self.resumed_from} 中，未重复判断")
         if self.by_lead:
@@ -137,6 +148,12 @@ class Summary:
         if self.escalations:
             shown = "，".join(f"{to} {n}" for to, n in self.escalations.most_common(top))
             lines.append(f"上报：{sum(self.escalations.values())} 行（{shown}）")
+        if self.warnings:
+            shown = "，".join(f"{code} {n} 行" for code, n in sorted(self.warnings.items()))
+            lines.append(f"提示（按代码）：{shown}；详见结果的“提示”列")
+        if self.truncated:
+            lines.append(f"注意：{self.truncated} 个单元格超出 Excel 单元格 32,767 字上限，已截断并在“提示”列注明；"
+                         "完整内容请输出 CSV 或 JSONL")
         if self.invalid:
             lines.append(f"{self.invalid} 行无效（invalid），其余已判断。")
             for item in self.invalid_rows[:top]:
@@ -159,23 +176,49 @@ class _ChunkResolver:
     def __init__(self, rulebook: Rulebook, table: bool):
         self.engine = Engine(rulebook)
         self.table = table
+        self.categories = rulebook.categories
 
     def __call__(self, chunk: list[tuple]) -> list[tuple]:
         return [self.one(*item) for item in chunk]
 
-    def one(self, number: int, matter: Optional[dict], problem: Optional[str], matter_id: Optional[str]) -> tuple:
+    def one(self, number: int, matter: Optional[dict], problem: Optional[str], matter_id: Optional[str],
+            problem_field: Optional[str] = None) -> tuple:
         if matter is None:
-            result = self.engine.invalid(matter_id, problem)
+            result = self.engine.invalid(matter_id, problem, problem_field)
         else:
             result = self.engine.resolve(matter)
         error = None
         if result.error is not None:
-            result.error = ErrorInfo(message=result.error.message, field=result.error.field, row=number)
+            message = in_chinese(result.error.message)
+            if message != result.error.message:
+                result.explanation = result.explanation.replace(result.error.message, message)
+            result.error = ErrorInfo(message=message, field=result.error.field, row=number)
             error = (result.error.message, result.error.field)
-        payload = result_cells(result, number) if self.table else result.model_dump_json()
+        payload = result_cells(result, number, self.categories) if self.table else result.model_dump_json()
         lead = (result.lead.id, result.lead.name) if result.lead else None
         escalation = "、".join(d.short_name for d in result.escalation.to) if result.escalation else None
-        return result.status, lead, escalation, error, payload
+        warnings = tuple(dict.fromkeys(w.code for w in result.warnings))
+        return result.status, lead, escalation, error, payload, warnings
+
+
+# pydantic's messages that reach an operator through the resolver's "值无效（…）", in Chinese
+_PYDANTIC_ZH = (("Input should be a valid string", "应为文本"), ("Input should be a valid integer", "应为整数"),
+                ("Input should be a valid number", "应为数字"), ("Input should be a valid boolean", "应为 true 或 false"),
+                ("Input should be a valid dictionary", "应为 JSON 对象"), ("Input should be a valid list", "应为数组"),
+                ("Input should be a valid date", "应为日期 YYYY-MM-DD"), ("String should have at most", "文字过长"),
+                ("Input should be", "取值不在允许范围内"), ("Value error, ", ""))
+_ENGLISH = re.compile(r"（([A-Z][^（）]*?)）")
+
+
+def in_chinese(message: str) -> str:
+    """A row's error message with the English pydantic text it may quote put into Chinese."""
+    def translate(match: re.Match) -> str:
+        english = match.group(1)
+        for prefix, chinese in _PYDANTIC_ZH:
+            if english.startswith(prefix):
+                return f"（{chinese or english[len(prefix):]}）"
+        return match.group(0)
+    return _ENGLISH.sub(translate, message)
 
 
 _WORKER: Union[_ChunkResolver, BaseException, None] = None  # per worker process, set by the initializer
@@ -184,6 +227,7 @@ _WORKER: Union[_ChunkResolver, BaseException, None] = None  # per worker process
 def _init_worker(rulebook: Optional[Rulebook], rules_path: str, table: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler may have been inherited by fork
+    _die_with_parent()
     global _WORKER
     try:
         _WORKER = _ChunkResolver(rulebook if rulebook is not None else load_rulebook(rules_path), table)
@@ -192,6 +236,28 @@ def _init_worker(rulebook: Optional[Rulebook], rules_path: str, table: bool) -> 
     # the rulebook and engine live as long as the worker: keep the cyclic GC from scanning them again and
     # again (and from touching pages shared with the parent by fork)
     gc.freeze()
+
+
+def _die_with_parent() -> None:
+    """A worker ends, silently, when the parent dies (`kill -9`): on Linux the kernel sends it SIGTERM
+    (PR_SET_PDEATHSIG), elsewhere a thread watches the parent's pid. Without this, orphaned workers would go on
+    and print BrokenPipe tracebacks into the operator's terminal."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(0)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True, name="ecorules-parent-watch").start()
 
 
 def _work(chunk: list[tuple]) -> list[tuple]:
@@ -212,36 +278,50 @@ def run_batch(source: Optional[str], output: Optional[str] = None, *,
               input_format: Optional[str] = None, output_format: Optional[str] = None,
               encoding: Optional[str] = None, sheet: Optional[str] = None,
               workers: int = 1, as_of: Optional[dt.date] = None, errors: Optional[str] = None,
-              resume: bool = False, on_progress: Optional[Callable[[Progress], None]] = None,
+              summary_file: Optional[str] = None, resume: bool = False,
+              on_progress: Optional[Callable[[Progress], None]] = None,
               progress_every: float = 0.5, today: Callable[[], dt.date] = dt.date.today) -> Summary:
     """Resolve every row of `source` ('-' or None: stdin) into `output` (None or '-': stdout).
 
     Formats come from the extensions or `input_format` / `output_format` (stdin: JSONL; stdout: JSONL).
-    `as_of` applies to rows without their own (default: today, fixed once for the whole run). `errors`
-    names a file that receives the invalid rows in the input's own format. `resume` skips rows whose id
-    (or, for rows without one, row number) is already in the output or its `.part`. Raises
-    RulebookError / FormatError before anything is written, BatchInterrupted on Ctrl-C / SIGTERM.
+    `as_of` applies to rows without their own (default: today, fixed once for the whole run; when resuming,
+    the interrupted run's). `errors` names a file that receives the invalid rows in the input's own format;
+    `summary_file` one that receives `Summary.to_dict()` as JSON. `resume` skips rows whose id (or, for rows
+    without one, row number) is already in the output or its `.part` — after checking that the rulebook,
+    `as_of` and the input are the interrupted run's. Raises RulebookError / FormatError (two of the files are
+    one, an unwritable output, a resume that would mix two runs, …) before anything is written,
+    BatchInterrupted on Ctrl-C / SIGTERM.
     """
     try:
         return _run_batch(source, output, rules=rules, input_format=input_format, output_format=output_format,
-                          encoding=encoding, sheet=sheet, workers=workers, as_of=as_of, errors=errors, resume=resume,
-                          on_progress=on_progress, progress_every=progress_every, today=today)
+                          encoding=encoding, sheet=sheet, workers=workers, as_of=as_of, errors=errors,
+                          summary_file=summary_file, resume=resume, on_progress=on_progress,
+                          progress_every=progress_every, today=today)
     except KeyboardInterrupt:  # before the first row (loading the rulebook, opening files): nothing to keep
         raise BatchInterrupted(0, None) from None
 
 
 def _run_batch(source, output, *, rules, input_format, output_format, encoding, sheet, workers, as_of, errors,
-               resume, on_progress, progress_every, today) -> Summary:
+               summary_file, resume, on_progress, progress_every, today) -> Summary:
     started = time.monotonic()
     workers = max(1, int(workers or os.cpu_count() or 1))
+    summary_file = None if summary_file in (None, "-") else summary_file
+    check_distinct({"输入文件": source, "输出文件（-o）": output, "无效行文件（--errors）": errors,
+                    "汇总文件（--summary）": summary_file})
     if isinstance(rules, Rulebook):
         rulebook, rules_path = rules, rules.root
     else:
         rules_path = str(default_rules_path() if rules is None else rules)
         rulebook = load_rulebook(rules_path)
     out_format = format_of(output, output_format, default="jsonl" if output in (None, "-") else None, what="输出")
+    stamp = RulebookStamp(name=rulebook.name, version=rulebook.version, hash=rulebook.hash)
+    target = None if output in (None, "-") else Path(output)
+    if resume and target is not None:
+        as_of = _resumed_as_of(target, source, stamp, as_of)
     default_date = as_of or today()
     table = out_format != "jsonl"
+    if summary_file:
+        check_writable(summary_file)
 
     reader = open_reader(source, input_format, encoding, sheet)
     errors_writer = None
@@ -255,10 +335,20 @@ def _run_batch(source, output, *, rules, input_format, output_format, encoding, 
             if errors_writer:
                 errors_writer.discard()
             raise
+        try:
+            check_stamps(writer.done, rulebook.hash, target or Path("-"))
+            if target is not None:
+                write_manifest(target, new_manifest(rulebook.hash, f"{rulebook.name} {rulebook.version}",
+                                                    default_date, source))
+        except BaseException:
+            _close_unstarted(writer)
+            if errors_writer:
+                errors_writer.discard()
+            raise
         summary = Summary(input=source or "-", input_format=reader.format, encoding=reader.encoding,
-                          output=None if output in (None, "-") else str(output), output_format=out_format,
-                          rulebook=RulebookStamp(name=rulebook.name, version=rulebook.version, hash=rulebook.hash),
-                          as_of=default_date, workers=workers, errors_file=errors, resumed_from=writer.done.source)
+                          output=None if target is None else str(output), output_format=out_format,
+                          rulebook=stamp, as_of=default_date, workers=workers, errors_file=errors,
+                          summary_file=summary_file, resumed_from=writer.done.source)
         run = _Run(reader, writer, errors_writer, summary, writer.done.keys, default_date, table)
         try:
             if workers == 1:
@@ -270,18 +360,48 @@ def _run_batch(source, output, *, rules, input_format, output_format, encoding, 
             partial = writer.abort() if writer.rows or writer.done.rows else None
             if partial is None:
                 writer.discard()
+                if target is not None:
+                    remove_manifest(target)
             if errors_writer:
                 errors_writer.discard()
             if isinstance(exc, KeyboardInterrupt):
                 raise BatchInterrupted(summary.written, partial) from None
             raise
         summary.elapsed = time.monotonic() - started
+        summary.truncated = writer.truncated
         writer.commit()
+        if target is not None:
+            remove_manifest(target)
         if errors_writer:
             errors_writer.commit()
+        if summary_file:
+            write_text(summary_file, json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return summary
     finally:
         reader.close()
+
+
+def _resumed_as_of(target: Path, source, stamp: RulebookStamp, as_of: Optional[dt.date]) -> Optional[dt.date]:
+    """Check an unfinished output's manifest against this run; the date to use (the interrupted run's when
+    none is given)."""
+    saved = read_manifest(target)
+    if saved is None:
+        if part_path(target).exists():
+            raise FormatError(f"找不到续跑清单 {manifest_path(target).name}，无法确认 {part_path(target).name} 是用同一"
+                              "规则库、同一 --as-of、同一输入写出的；请删除它后重新运行（不加 --resume）", str(target))
+        return as_of
+    if as_of is None:
+        as_of = dt.date.fromisoformat(saved.as_of)
+    check_manifest(saved, new_manifest(stamp.hash, f"{stamp.name} {stamp.version}", as_of, source), target)
+    return as_of
+
+
+def _close_unstarted(writer) -> None:
+    """A writer opened but refused before any row: keep a resumed `.part`, remove anything new."""
+    if writer.part is not None and writer.done.source and Path(writer.done.source).name.startswith(writer.part.name):
+        writer.abort()
+    else:
+        writer.discard()
 
 
 class _Run:
@@ -312,7 +432,7 @@ class _Run:
     def task(self, chunk: list[Row]) -> list[tuple]:
         """What a worker needs: row number, the matter (with --as-of for a row without a date; the row itself
         is left as read, since its cells are carried to the output), why it was unreadable, its id."""
-        return [(row.number, self._dated(row.matter), row.error, row.id) for row in chunk]
+        return [(row.number, self._dated(row.matter), row.error, row.id, row.field) for row in chunk]
 
     def _dated(self, matter: Optional[dict]) -> Optional[dict]:
         if matter is None or not _blank(matter.get("as_of")):
@@ -321,7 +441,7 @@ class _Run:
 
     def emit(self, chunk: list[Row], outcomes: list[tuple]) -> None:
         summary, writer = self.summary, self.writer
-        for row, (status, lead, escalation, error, payload) in zip(chunk, outcomes):
+        for row, (status, lead, escalation, error, payload, warnings) in zip(chunk, outcomes):
             if self.table:
                 carried = row.cells if row.cells is not None else jsonl_carried(row.matter)
                 writer.write(carried, payload)
@@ -334,6 +454,7 @@ class _Run:
                 entry[1] += 1
             if escalation:
                 summary.escalations[escalation] += 1
+            summary.warnings.update(warnings)
             if error:
                 if len(summary.invalid_rows) < INVALID_LISTED:
                     summary.invalid_rows.append({"row": row.number, "id": row.id, "field": error[1],

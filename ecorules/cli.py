@@ -21,18 +21,43 @@ from .diff import diff_rulebooks, report_lines
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError, summary_line
 from .explain import explain_lines
-from .formats import FORMATS, open_reader
+from .io import FORMATS, FormatError, format_of, read_matters
+from .io.encoding import os_reason
+from .io.writers import write_text
 from .lint import lint_rulebook
 from .rulebook import load_rulebook
 from .ruletests import coverage, junit_xml, run_rule_tests
 
 
+class _Command(click.Command):
+    """Every usage error exits 1 (the README's contract), not click's default 2."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
 class _Group(click.Group):
-    """Catches our errors once and renders them without a traceback (unless --debug)."""
+    """Catches our errors once and renders them without a traceback (unless --debug); usage errors exit 1."""
+
+    command_class = _Command
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # an unknown command, or one raised by a command itself
+            exc.exit_code = 1
+            raise
         except EcorulesError as exc:
             if ctx.params.get("debug"):
                 raise
@@ -58,17 +83,6 @@ def main(debug):
     """
 
 
-class _ResolveCommand(click.Command):
-    """`resolve` exits 1 on a usage error (its documented contract), not click's default 2."""
-
-    def parse_args(self, ctx, args):
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = 1
-            raise
-
-
 def _progress_printer(stream):
     def show(progress: Progress):
         stream.write("\r\033[K" + format_progress(progress))
@@ -76,7 +90,7 @@ def _progress_printer(stream):
     return show
 
 
-@main.command(cls=_ResolveCommand)
+@main.command()
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="输出文件，格式按扩展名（.jsonl .csv .xlsx）；默认标准输出 JSONL / output file (default: JSONL on stdout)")
@@ -110,19 +124,15 @@ def resolve(file, output, output_format, input_format, encoding, sheet, workers,
     try:
         summary = run_batch(file, output, rules=rules_dir, input_format=input_format, output_format=output_format,
                             encoding=encoding, sheet=sheet, workers=workers,
-                            as_of=as_of.date() if as_of else None, errors=errors_file, resume=resume,
-                            on_progress=show)
+                            as_of=as_of.date() if as_of else None, errors=errors_file, summary_file=summary_file,
+                            resume=resume, on_progress=show)
     finally:
         if show:
             stderr.write("\r\033[K")
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    if summary_file:
-        text = json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n"
-        if summary_file == "-":
-            stderr.write(text)
-        else:
-            Path(summary_file).write_text(text, encoding="utf-8")
+    if summary_file == "-":
+        stderr.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
     if not quiet:
         for line in summary.lines():
             click.echo(line, err=True)
@@ -233,8 +243,7 @@ def explain(matter_file, row, title, matter_id, district, category, approved_by,
     if matter_file and row:
         matter, read_error = _batch_row(matter_file, row)
     elif matter_file:
-        with click.open_file(matter_file, encoding="utf-8-sig") as stream:
-            matter = json.load(stream)
+        matter = _matter_file(matter_file)
     elif title:
         matter = {"id": matter_id, "title": title, "district": district, "category": category,
                   "approved_by": approved_by, "source": source,
@@ -273,11 +282,32 @@ def fmt_command(paths, check):
 
 def _batch_row(path: str, wanted: str) -> tuple[Optional[dict], Optional[str]]:
     """(matter, None), or (None, why it could not be read) for the row whose id or row number is `wanted`."""
-    with open_reader(path) as rows:
-        for row in rows:
-            if row.id == wanted or str(row.number) == wanted:
-                return row.matter, row.error
+    for row in read_matters(path):
+        if row.id == wanted or str(row.number) == wanted:
+            return row.matter, row.error
     raise click.UsageError(f"{path} 中没有编号或行号为 {wanted} 的事项。 No row {wanted!r} in {path}.")
+
+
+def _matter_file(path: str) -> dict:
+    """The one matter of a JSON file (- for stdin); a batch file without --row is a usage error."""
+    if path != "-" and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".csv", ".xlsx", ".xlsm"):
+        raise click.UsageError(f"{path} 是批量文件（{format_of(path, None)}）：请用 --row 指定其中一行（编号或行号）。"
+                               f" Give --row ID to explain one row of a batch file.")
+    try:
+        with click.open_file(path, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise FormatError(f"无法打开：{os_reason(exc)}", path) from None
+    try:
+        matter = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise FormatError("不是 UTF-8 编码的 JSON 文件；请另存为 UTF-8", path) from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"不是一个 JSON 对象（第 {exc.lineno} 行第 {exc.colno} 列格式不正确）；批量文件请加 --row", path) \
+            from None
+    if not isinstance(matter, dict):
+        raise FormatError("应为一个 JSON 对象（一个事项）；批量文件请加 --row", path)
+    return matter
 
 
 @main.command()
@@ -298,8 +328,7 @@ def diff(old_dir, new_dir, matters, input_format, encoding, sheet, as_of, output
     escalation changes, grouped by the rule change that caused it, with counts.
     """
     old, new = load_rulebook(old_dir), load_rulebook(new_dir)
-    with open_reader(matters, input_format, encoding, sheet) as rows:
-        report = diff_rulebooks(old, new, rows, as_of.date() if as_of else None)
+    report = diff_rulebooks(old, new, read_matters(matters, input_format, encoding, sheet), as_of.date() if as_of else None)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -322,6 +351,6 @@ def schema(which, output):
                "rulebook": rulebook_schema()}
     text = json.dumps(schemas if which == "all" else schemas[which], ensure_ascii=False, indent=2) + "\n"
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_text(output, text)
     else:
         click.echo(text, nl=False)

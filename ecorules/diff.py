@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from .engine import Engine
-from .formats import Row
+from .io import Row
 from .model import Resolution
 from .rulebook import Rule, Rulebook
 

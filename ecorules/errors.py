@@ -108,3 +108,12 @@ class MatterError(EcorulesError):
 
 class EngineError(EcorulesError):
     """durable_rules refused or failed on something the guards did not foresee."""
+
+
+class FormatError(EcorulesError):
+    """A matter file or an output that cannot be read or written as asked (format, encoding, header,
+    a path given twice, an unwritable directory, a --resume that would mix two runs); exit 1."""
+
+    def __init__(self, message: str, path: str | None = None):
+        self.message, self.path = message, path
+        super().__init__(f"{path}: {message}" if path else message)

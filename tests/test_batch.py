@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from ecorules import Engine
 from ecorules.batch import EXIT_INTERRUPTED, BatchInterrupted, Progress, Summary, format_progress, run_batch
 from ecorules.errors import RulebookError
-from ecorules.formats import ERROR_COLUMNS, RESULT_COLUMNS, FormatError, part_path
+from ecorules.io import ERROR_COLUMNS, RESULT_COLUMNS, STATUS_ZH, FormatError, part_path
 from ecorules.model import RulebookStamp
 from ecorules.rulebook import load_rulebook
 
@@ -111,7 +111,7 @@ def test_csv_output_carries_input_columns_and_readable_results(tmp_path, ruleboo
     assert first["编号"] == "fx-010" and first["日期"] == "2024/8/15" and first["备注"] == "夜间反复投诉"  # as read
     assert first["行号"] == "2"
     want = expected["fx-010"]
-    assert first["判断状态"] == want["status"]
+    assert first["状态代码"] == want["status"] and first["判断状态"] == STATUS_ZH[want["status"]]
     if want["lead"]:
         assert first["牵头部门"] == want["lead"]["name"] and first["牵头部门编码"] == want["lead"]["id"]
     assert first["配合部门"] == "、".join(d["name"] for d in want["assist"])
@@ -136,7 +136,8 @@ def test_jsonl_input_to_xlsx_output(tmp_path, rulebook, expected):
     assert by_id["fx-004"]["事实"] == '{"significant_impact": true}'
     assert by_id["fx-003"]["日期"] is None and by_id["fx-003"]["判断日期"] == "2024-06-01"  # input as read
     assert by_id["fx-001"]["日期"] == by_id["fx-001"]["判断日期"] == "2024-09-01"
-    assert by_id["fx-051"]["判断状态"] == "invalid" and by_id["fx-051"]["错误字段"] == "title"
+    assert by_id["fx-051"]["判断状态"] == "无效" and by_id["fx-051"]["状态代码"] == "invalid"
+    assert by_id["fx-051"]["错误字段"] == "title"
     assert by_id["fx-051"]["行号"] == "51"
 
 
@@ -255,7 +256,7 @@ def test_summary_counts_and_json(tmp_path, rulebook, expected, invalid_ids):
     summary = run_batch(str(FIXTURES / "matters.jsonl"), str(tmp_path / "o.jsonl"), rules=rulebook, as_of=AS_OF)
     report = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     statuses = [e["status"] for e in expected.values()]
-    assert report["by_status"] == {s: statuses.count(s) for s in ("resolved", "conflict", "unassigned", "invalid")}
+    assert report["by_status"] == {s: statuses.count(s) for s in STATUS_ZH}
     leads = [e["lead"]["id"] for e in expected.values() if e["lead"]]
     assert sum(item["count"] for item in report["by_lead"]) == len(leads)
     assert {item["id"] for item in report["by_lead"]} == set(leads)
@@ -380,3 +381,55 @@ def test_a_bad_errors_file_name_never_removes_a_part_being_resumed(tmp_path, rul
         run_batch(str(FIXTURES / "matters.jsonl"), str(out), rules=rulebook, resume=True,
                   errors=str(tmp_path / "bad.csv"))
     assert part_path(out).read_text(encoding="utf-8") == '{"id": "fx-001"}\n'
+
+
+# ------------------------------------------------------------------ spreadsheet columns operators can read
+def test_status_in_chinese_with_its_code_category_name_and_reliability(tmp_path, rulebook, expected):
+    out = tmp_path / "out.csv"
+    run_batch(str(FIXTURES / "matters.jsonl"), str(out), rules=rulebook, as_of=AS_OF)
+    rows = {r["编号"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""))}
+    for matter_id, want in expected.items():
+        row = rows[matter_id]
+        assert row["状态代码"] == want["status"] and row["判断状态"] == STATUS_ZH[want["status"]]
+        assert row["类别代码"] == (want["category"] or "")
+        if want["category"] in rulebook.categories:
+            assert row["判定类别"] == rulebook.categories[want["category"]].name
+        adopted = [b for b in want["basis"] if b["outcome"] == "adopted" and b["stage"] == "assign"]
+        if any(b["provenance"] == "disputed" for b in adopted):
+            assert row["结论可靠性"] == "有争议", matter_id
+        elif (want["lead"] or {}).get("inferred") or any(b["provenance"] == "inference" for b in adopted):
+            assert row["结论可靠性"] == "推定", matter_id
+        else:
+            assert row["结论可靠性"] == "", matter_id
+    assert {r["结论可靠性"] for r in rows.values()} == {"", "推定", "有争议"}  # the fixtures hold all three
+
+
+def test_warnings_fill_the_notes_column_and_are_counted_by_code(tmp_path, rulebook, monkeypatch):
+    from ecorules.model import MatterWarning
+    real = Engine.resolve
+
+    def resolve(self, matter):
+        result = real(self, matter)
+        if result.status != "invalid" and matter.get("id") != "fx-010":
+            result.warnings = [MatterWarning(code="W499", message="未给出区，按市级判断"),
+                               MatterWarning(code="W498", message="另一条提示")]
+        return result
+    monkeypatch.setattr(Engine, "resolve", resolve)
+    out = tmp_path / "out.csv"
+    summary = run_batch(str(FIXTURES / "matters-gbk.csv"), str(out), rules=rulebook, as_of=AS_OF)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    noted = [r for r in rows if r["提示"]]
+    assert noted and all(r["提示"] == "W499 未给出区，按市级判断；W498 另一条提示" for r in noted)
+    assert summary.warnings == {"W499": len(noted), "W498": len(noted)}
+    assert summary.to_dict()["warnings"] == {"W498": len(noted), "W499": len(noted)}
+    assert f"提示（按代码）：W498 {len(noted)} 行，W499 {len(noted)} 行；详见结果的“提示”列" in summary.lines()
+
+
+def test_xlsx_output_has_a_frozen_header_widths_and_an_autofilter(tmp_path, rulebook):
+    out = tmp_path / "out.xlsx"
+    run_batch(str(FIXTURES / "matters-gbk.csv"), str(out), rules=rulebook, as_of=AS_OF)
+    sheet = load_workbook(out).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}8"
+    widths = {name: sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width for i, name in enumerate(header)}
+    assert widths["判断说明"] >= 40 and widths["提示"] >= 30 and widths["标题"] >= 30

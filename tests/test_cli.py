@@ -143,7 +143,7 @@ def test_explain_from_file_and_english(runner, tmp_path):
 
 def test_explain_needs_a_matter(runner):
     result = runner.invoke(main, ["explain"])
-    assert result.exit_code == 2 and "--title" in result.output
+    assert result.exit_code == 1 and "--title" in result.output  # usage errors exit 1 (README)
 
 
 def test_explain_invalid_matter_exit_1(runner):
@@ -311,7 +311,7 @@ def test_explain_a_row_of_a_batch_file_by_id_or_row_number(runner):
     invalid = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.jsonl"), "--row", "fx-051"])
     assert invalid.exit_code == 1 and "fx-051" in invalid.stdout  # an invalid row is explained, exit 1
     missing = runner.invoke(main, ["explain", "--file", str(FIXTURES / "matters.csv"), "--row", "nope"])
-    assert missing.exit_code == 2 and "没有编号或行号为 nope 的事项" in missing.output
+    assert missing.exit_code == 1 and "没有编号或行号为 nope 的事项" in missing.output  # a usage error: 1
 
 
 def test_fmt_on_a_missing_path_is_e100(runner, tmp_path):

@@ -9,7 +9,7 @@ from conftest import FIXTURES, RULES
 from ecorules import load_rulebook
 from ecorules.cli import main
 from ecorules.diff import ORG_OR_CATEGORIES, diff_rulebooks, report_lines, rule_changes
-from ecorules.formats import open_reader
+from ecorules.io import open_reader
 
 RULES_V1 = """
     stage: assign

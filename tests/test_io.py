@@ -10,9 +10,10 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from ecorules.formats import (ALIASES, ERROR_COLUMNS, JSONL_COLUMNS, RESULT_COLUMNS, FormatError, cell_text,
-                              column_target, format_of, iso_date, open_errors_writer, open_reader, open_writer,
-                              part_path)
+from ecorules.io import (ALIASES, ERROR_COLUMNS, JSONL_COLUMNS, RESULT_COLUMNS, FormatError, format_of, open_reader,
+                        part_path)
+from ecorules.io.columns import cell_text, column_target, iso_date
+from ecorules.io.writers import open_errors_writer, open_writer
 
 from conftest import FIXTURES
 
