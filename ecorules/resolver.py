@@ -22,7 +22,9 @@ from .errors import MatterError, suggest
 from .explain import explanation_text
 from .model import (Basis, ErrorInfo, Escalation, Matter, Obligation, Resolution,
                     RulebookStamp, Transfer)
+from .mentions import Mentions
 from .orggraph import MUNICIPAL
+from .places import Place, Places
 from .rulebook import Rule, Rulebook
 
 MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties (nested ones flattened)
@@ -53,6 +55,8 @@ class Resolver:
         self.features = {name: stage.features for name, stage in rulebook.compiled.stages.items()}
         self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
         self._category_ids = {spec.name: category_id for category_id, spec in rulebook.categories.items()}  # 名称 → id
+        self.places = rulebook.places or Places(self.org)            # a Rulebook built by hand has none
+        self.mentions = rulebook.mentions or Mentions(self.org)
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -73,9 +77,10 @@ class Resolver:
 
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
-        jurisdiction, level = self._jurisdiction(matter)
+        jurisdiction, level, place = self._jurisdiction(matter)
         as_of = matter.as_of or self.today()
         fact = self._fact(matter, jurisdiction, level)
+        fact.update(self.mentions.fact(self.mentions.find(fact["title"], jurisdiction)))  # named.*: never a decision
         approved = fact.get("approved_by", {}).get("id")
         basis: list[Basis] = []
         notes: list[str] = []
@@ -103,9 +108,9 @@ class Resolver:
             id=matter.id, status=status, lead=department(lead) if lead else None,
             assist=[department(n) for n in assist], candidates=[department(n) for n in candidates],
             category=category, level=level, jurisdiction=jurisdiction, escalation=escalation,
-            transfers=transfers, obligations=obligations, basis=basis, explanation="", error=None, warnings=[],
-            as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, notes)
+            transfers=transfers, obligations=obligations, basis=basis, explanation="", error=None,
+            warnings=list(place.warnings), as_of=as_of, rulebook=self.stamp)
+        resolution.explanation = explanation_text(resolution, self.rulebook, notes, place=place)
         return resolution
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
@@ -242,22 +247,10 @@ class Resolver:
                 provenance=rule.provenance, outcome=outcome)
         return found
 
-    def _jurisdiction(self, matter: Matter) -> tuple[str, str]:
-        if matter.district is None:
-            if matter.level == "district":
-                raise MatterError("level 为 district 却没有给出所属区", "district")
-            return MUNICIPAL, "municipal"
-        code = self.org.jurisdiction_of(matter.district)
-        if code is None or code == MUNICIPAL:
-            merged = self.org.merged_into(matter.district)
-            if merged:
-                now = self.org.districts[merged].name
-                raise MatterError(f"'{matter.district}' 是已撤并的旧区名，现属{now}；请改写为 {now}。", "district")
-            raise MatterError(f"未知的区 '{matter.district}'。{suggest(matter.district, self.org.district_choices(), '区')}",
-                              "district")
-        if matter.level == "municipal":
-            raise MatterError(f"level 为 municipal，却给出了所属区 '{matter.district}'（两者矛盾）", "level")
-        return code, "district"
+    def _jurisdiction(self, matter: Matter) -> tuple[str, str, Place]:
+        """(jurisdiction, level, how it was found): places.py reads the district field, else the title."""
+        place = self.places.locate(matter.district, _WHITESPACE.sub(" ", matter.title).strip(), matter.level)
+        return place.jurisdiction, place.level, place
 
     def _approved_by(self, matter: Matter, jurisdiction: str) -> Optional[str]:
         ref = matter.approved_by
