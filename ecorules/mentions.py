@@ -60,8 +60,11 @@ class Mentions:
                 words.setdefault(name, _Name(data["role"], data["level"], node))
         for role, spec in org.roles.items():
             level = None if spec.municipal else "district"   # 街镇 exist only in districts
-            for name in (spec.name, spec.short_name, *spec.aliases):
-                words.setdefault(name, _Name(role, level))
+            names = (spec.name, spec.short_name, *spec.aliases)
+            for name in names:
+                # 上海市环保局, 市环保局 (beside 环保局): the name itself says municipal; 市场监管局 does not
+                city = spec.municipal and (name.startswith("上海") or (name[:1] == "市" and name[1:] in names))
+                words.setdefault(name, _Name(role, "municipal" if city else level))
             if spec.district not in ("none", "shared"):
                 for template in (spec.district.name, spec.district.short_name):
                     words.setdefault(template.format(区="区", 区简="区"), _Name(role, "district"))
