@@ -111,6 +111,7 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
     level = {"municipal": "市级", "district": "区级"}.get(resolution.level, "")
     lines.append((f"层级：{level}（{resolution.jurisdiction}），判断日期：{resolution.as_of}" if zh else
                   f"Level: {resolution.level} ({resolution.jurisdiction}), as of {resolution.as_of}"))
+    lines.extend(("提示 " if zh else "Warning ") + f"{w.code}：{w.message}" for w in resolution.warnings)
     if resolution.lead:
         lines.append(("牵头部门：" if zh else "Lead: ") + f"{resolution.lead.name}（{resolution.lead.id}）")
     if resolution.assist:

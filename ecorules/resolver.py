@@ -23,6 +23,7 @@ from .explain import explanation_text
 from .model import (Basis, ErrorInfo, Escalation, Matter, Obligation, Resolution,
                     RulebookStamp, Transfer)
 from .mentions import Mentions
+from .mentions import read_by as mentions_read_by
 from .orggraph import MUNICIPAL
 from .places import Place, Places
 from .rulebook import Rule, Rulebook
@@ -57,6 +58,7 @@ class Resolver:
         self._category_ids = {spec.name: category_id for category_id, spec in rulebook.categories.items()}  # 名称 → id
         self.places = rulebook.places or Places(self.org)            # a Rulebook built by hand has none
         self.mentions = rulebook.mentions or Mentions(self.org)
+        self.reads_named = mentions_read_by(rulebook.rules)
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -80,7 +82,8 @@ class Resolver:
         jurisdiction, level, place = self._jurisdiction(matter)
         as_of = matter.as_of or self.today()
         fact = self._fact(matter, jurisdiction, level)
-        fact.update(self.mentions.fact(self.mentions.find(fact["title"], jurisdiction)))  # named.*: never a decision
+        if self.reads_named:  # named.*: the departments the title names — a fact for rules, never a decision
+            fact.update(self.mentions.fact(self.mentions.find(fact["title"], jurisdiction)))
         approved = fact.get("approved_by", {}).get("id")
         basis: list[Basis] = []
         notes: list[str] = []

@@ -1,8 +1,8 @@
 """Find known words in a short text: leftmost, longest first, never overlapping.
 
-One job: the multi-pattern scan shared by places (地名) and mentions (部门叫法). Words are indexed by their
-first character, longest first, so a ticket title is checked against the few words that can start at each
-position (titles are short; a rulebook holds a few thousand words). Built once, read-only afterwards.
+One job: the multi-pattern scan shared by places (地名) and mentions (部门叫法). At each position the text is
+looked up, longest first, only at the lengths of the words that start with its character (titles are short; a
+rulebook holds a few thousand words). Built once, read-only afterwards.
 """
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ class Scanner(Generic[T]):
         for word, value in words:
             if word:
                 table.setdefault(word, value)  # the first value given for a word wins
-        index: dict[str, list[str]] = {}
+        lengths: dict[str, set] = {}
         for word in table:
-            index.setdefault(word[0], []).append(word)
+            lengths.setdefault(word[0], set()).add(len(word))
         self._table = table
-        self._index = {char: tuple(sorted(words, key=len, reverse=True)) for char, words in index.items()}
+        # first character → the lengths of the words starting with it, longest first: a position costs a few
+        # dictionary look-ups however many words share its first character (上海市…, 市…)
+        self._lengths = {char: tuple(sorted(sizes, reverse=True)) for char, sizes in lengths.items()}
 
     def __contains__(self, word: str) -> bool:
         return word in self._table
@@ -43,11 +45,13 @@ class Scanner(Generic[T]):
 
     def scan(self, text: str) -> Iterator[Hit[T]]:
         i, n = 0, len(text)
+        table, lengths = self._table, self._lengths
         while i < n:
-            for word in self._index.get(text[i], ()):
-                if text.startswith(word, i):
-                    yield Hit(word, i, self._table[word])
-                    i += len(word)
+            for size in lengths.get(text[i], ()):
+                word = text[i:i + size]
+                if word in table:
+                    yield Hit(word, i, table[word])
+                    i += size
                     break
             else:
                 i += 1
