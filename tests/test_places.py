@@ -198,6 +198,12 @@ def test_resolution_carries_the_warnings_and_the_explanation_says_how_the_place_
     assert plain.warnings == [] and "所属区" not in plain.explanation
 
 
+def test_explain_shows_the_warnings(default_engine):
+    from ecorules.explain import explain_lines
+    r = default_engine.resolve({"id": "m", "title": "张江一家工厂夜里偷排废气"})
+    assert "提示 W401：未填所属区，按标题中的“张江”判断为浦东新区，请核对" in explain_lines(r, default_engine.rulebook)
+
+
 def test_an_invalid_matter_has_no_warnings(default_engine):
     r = default_engine.resolve({"id": "m", "title": "饭店油烟", "district": "黄浦区南翔镇"})
     assert r.status == "invalid" and r.warnings == [] and r.error.field == "district"
