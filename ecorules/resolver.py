@@ -75,13 +75,17 @@ class Resolver:
             id=matter_id, status="invalid", lead=None, assist=[], candidates=[], category=None, level=None,
             jurisdiction=None, escalation=None, transfers=[], obligations=[], basis=[],
             explanation=f"事项无效，未作判断：{error.message}", error=ErrorInfo(message=error.message, field=error.field),
-            warnings=[], as_of=None, rulebook=self.stamp)
+            warnings=list(getattr(error, "warnings", ())), as_of=None, rulebook=self.stamp)
 
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
         jurisdiction, level, place = self._jurisdiction(matter)
         as_of = matter.as_of or self.today()
-        fact = self._fact(matter, jurisdiction, level)
+        try:
+            fact = self._fact(matter, jurisdiction, level)
+        except MatterError as exc:
+            exc.warnings = place.warnings  # invalid for another field: what was learnt about the place still helps
+            raise
         if self.reads_named:  # named.*: the departments the title names — a fact for rules, never a decision
             fact.update(self.mentions.fact(self.mentions.find(fact["title"], jurisdiction)))
         approved = fact.get("approved_by", {}).get("id")

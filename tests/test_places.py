@@ -204,9 +204,11 @@ def test_explain_shows_the_warnings(default_engine):
     assert "提示 W401：未填所属区，按标题中的“张江”判断为浦东新区，请核对" in explain_lines(r, default_engine.rulebook)
 
 
-def test_an_invalid_matter_has_no_warnings(default_engine):
+def test_an_invalid_place_gives_no_warnings_but_a_row_invalid_elsewhere_keeps_them(default_engine):
     r = default_engine.resolve({"id": "m", "title": "饭店油烟", "district": "黄浦区南翔镇"})
     assert r.status == "invalid" and r.warnings == [] and r.error.field == "district"
+    r = default_engine.resolve({"id": "m", "title": "饭店油烟", "district": "闸北", "category": "没有这个类别"})
+    assert r.status == "invalid" and r.error.field == "category" and codes(r) == ["W402"]
 
 
 def test_warnings_are_in_the_json_schema_and_the_json_output(default_engine):
