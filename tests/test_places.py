@@ -3,6 +3,8 @@ title names → named.*), and what `check` says about the gazetteer and the alia
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import RULES
 from ecorules import check_rulebook
@@ -355,3 +357,22 @@ def test_the_shipped_gazetteer_is_what_the_script_generates():
     with module.DEFAULT_CSV.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert module.render(rows) == (RULES / "places" / "gazetteer.yaml").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- properties
+_PIECES = ["张江", "虹桥", "黄浦江", "浦东", "闸北", "全市", "化工区", "南翔镇", "市交通委", "区城管", "派出所", "街道上",
+           "宝山路", "金山", "工地", "扬尘", "，", "区", "市", " "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), max_size=12).map("".join))
+def test_reading_any_title_never_raises_and_gives_a_known_jurisdiction(default_engine, title):
+    places, mentions = default_engine.rulebook.places, default_engine.rulebook.mentions
+    place = places.locate(None, title)
+    assert place.jurisdiction in {"sh", *default_engine.rulebook.org.districts}
+    assert place.how in {HOW_TITLE, HOW_CITYWIDE, HOW_NONE, HOW_OPEN}
+    assert (place.jurisdiction == "sh") == (place.how != HOW_TITLE)
+    assert all(w.code in {"W401", "W402", "W403", "W404", "W406"} for w in place.warnings)
+    for mention in mentions.find(title, place.jurisdiction):
+        assert mention.role in default_engine.rulebook.org.roles
+        assert mention.node is None or default_engine.rulebook.org.has_node(mention.node)
