@@ -29,6 +29,10 @@ COMMON_FIELDS = {
     "title": "str", "category": "str", "level": "str", "district": "str", "source": "str",
     "approved_by": "str", "approved_by.role": "str", "approved_by.jurisdiction": "str",
 }
+# the departments a title names (mentions.py): the first one, how many, and every role named
+NAMED_FIELDS = {"named.role": "str", "named.level": "str", "named.id": "str", "named.jurisdiction": "str",
+                "named.former": "bool", "named.count": "num", "named.roles": "str"}
+COMMON_FIELDS.update(NAMED_FIELDS)
 ROUTE_FIELDS = {
     "status": "str", "lead": "str", "lead.role": "str", "lead.kind": "str", "lead.enforcement": "str",
     "lead.jurisdiction": "str", "candidate_count": "num",

@@ -41,7 +41,20 @@ def _rule_cite(resolution, rule_id: str) -> str:
     return next((b.cite for b in resolution.basis if b.rule == rule_id), "")
 
 
-def explanation_text(resolution, rulebook, notes: Optional[list] = None) -> str:
+# how the jurisdiction was found (places.Place.how), worded only here; a plain district field says nothing
+PLACE_ZH = {"former": "所属区按旧区名“{e}”的今属区确定", "place": "所属区由地名“{e}”确定",
+            "district_place": "所属区由“{e}”确定", "title": "所属区据标题中的“{e}”判断",
+            "citywide": "标题有“{e}”，按市级处理", "none": "未填所属区，标题中也无地点，按市级处理",
+            "open": "地点“{e}”无法确定属于哪个区，暂按市级处理"}
+
+
+def place_text(place) -> str:
+    """One short phrase on how the jurisdiction was found, or '' when the district field said it plainly."""
+    template = PLACE_ZH.get(getattr(place, "how", None))
+    return template.format(e=place.evidence) + "。" if template else ""
+
+
+def explanation_text(resolution, rulebook, notes: Optional[list] = None, place=None) -> str:
     """One Chinese paragraph: the decision, its citation, then escalation, transfers, obligations."""
     parts = []
     category = _category(resolution, rulebook)
@@ -82,6 +95,8 @@ def explanation_text(resolution, rulebook, notes: Optional[list] = None) -> str:
         if item.copy_to:
             text += f"，抄送{_names(item.copy_to)}"
         parts.append(text + f"（依据{item.cite}）。")
+    if place is not None:
+        parts.append(place_text(place))
     return "".join(parts)
 
 
@@ -96,6 +111,7 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
     level = {"municipal": "市级", "district": "区级"}.get(resolution.level, "")
     lines.append((f"层级：{level}（{resolution.jurisdiction}），判断日期：{resolution.as_of}" if zh else
                   f"Level: {resolution.level} ({resolution.jurisdiction}), as of {resolution.as_of}"))
+    lines.extend(("提示 " if zh else "Warning ") + f"{w.code}：{w.message}" for w in resolution.warnings)
     if resolution.lead:
         lines.append(("牵头部门：" if zh else "Lead: ") + f"{resolution.lead.name}（{resolution.lead.id}）")
     if resolution.assist:

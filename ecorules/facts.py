@@ -15,8 +15,11 @@ from pydantic import ValidationError
 
 from .compiler import ANCHOR, MAX_TEXT_BYTES, FactError, shape_value
 from .errors import MatterError, suggest
+from .mentions import Mentions
+from .mentions import read_by as mentions_read_by
 from .model import Matter
 from .orggraph import MUNICIPAL
+from .places import Place, Places
 from .rulebook import Rulebook
 
 MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties (nested ones flattened)
@@ -31,6 +34,7 @@ class MatterFact:
     jurisdiction: str
     level: str
     approved_by: Optional[str]
+    place: Place            # how the jurisdiction was found (warnings, evidence for the explanation)
 
 
 class FactBuilder:
@@ -41,10 +45,22 @@ class FactBuilder:
         self.categories = rulebook.categories
         self.field_kinds = rulebook.compiled.field_kinds
         self._category_ids = {spec.name: category_id for category_id, spec in rulebook.categories.items()}  # 名称 → id
+        self.places = rulebook.places or Places(self.org)            # a Rulebook built by hand has none
+        self.mentions = rulebook.mentions or Mentions(self.org)
+        self.reads_named = mentions_read_by(rulebook.rules)
 
     def build(self, matter: Matter) -> MatterFact:
-        jurisdiction, level = self.jurisdiction(matter)
         title = _WHITESPACE.sub(" ", matter.title).strip()
+        # places.py reads the district field, else the title
+        place = self.places.locate(matter.district, title, matter.level)
+        try:
+            return self._build(matter, title, place)
+        except MatterError as exc:
+            exc.warnings = place.warnings  # invalid for another field: what was learnt about the place still helps
+            raise
+
+    def _build(self, matter: Matter, title: str, place: Place) -> MatterFact:
+        jurisdiction, level = place.jurisdiction, place.level
         if len(title.encode("utf-8")) > MAX_TEXT_BYTES:
             raise MatterError(f"标题过长（{len(title.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）", "title")
         fact: dict = {ANCHOR: 1, "title": title, "level": level}
@@ -63,7 +79,9 @@ class FactBuilder:
         facts = self._facts(matter)
         if facts:
             fact["facts"] = facts
-        return MatterFact(fact, jurisdiction, level, approved)
+        if self.reads_named:  # named.*: the departments the title names — a fact for rules, never a decision
+            fact.update(self.mentions.fact(self.mentions.find(title, jurisdiction)))
+        return MatterFact(fact, jurisdiction, level, approved, place)
 
     def _facts(self, matter: Matter) -> dict:
         if len(matter.facts) > MAX_FACT_PROPERTIES:
@@ -77,23 +95,6 @@ class FactBuilder:
             if shaped is not None:
                 facts[name] = shaped
         return facts
-
-    def jurisdiction(self, matter: Matter) -> tuple[str, str]:
-        if matter.district is None:
-            if matter.level == "district":
-                raise MatterError("level 为 district 却没有给出所属区", "district")
-            return MUNICIPAL, "municipal"
-        code = self.org.jurisdiction_of(matter.district)
-        if code is None or code == MUNICIPAL:
-            merged = self.org.merged_into(matter.district)
-            if merged:
-                now = self.org.districts[merged].name
-                raise MatterError(f"'{matter.district}' 是已撤并的旧区名，现属{now}；请改写为 {now}。", "district")
-            raise MatterError(f"未知的区 '{matter.district}'。{suggest(matter.district, self.org.district_choices(), '区')}",
-                              "district")
-        if matter.level == "municipal":
-            raise MatterError(f"level 为 municipal，却给出了所属区 '{matter.district}'（两者矛盾）", "level")
-        return code, "district"
 
     def approved_by(self, matter: Matter, jurisdiction: str) -> Optional[str]:
         ref = matter.approved_by

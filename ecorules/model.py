@@ -21,7 +21,9 @@ class Matter(BaseModel):
 
     id: str = Field(description="unique within a batch / 批内唯一编号")
     title: str = Field(min_length=1, description="Chinese free text: ticket summary or task name / 事项标题")
-    district: Optional[str] = Field(None, description="district code or Chinese name; absent → municipal / 所属区")
+    district: Optional[str] = Field(None, description="district code or Chinese name, a former district (闸北), a 街道/镇 "
+                                                      "(南翔镇) or both (金山区漕泾镇); absent → read from the title, "
+                                                      "else municipal with a warning / 所属区")
     level: Optional[Level] = Field(None, description="municipal | district; derived from district when absent")
     category: Optional[str] = Field(None, description="matter category id; derived by classify rules when absent")
     approved_by: Optional[str] = Field(None, description="department that approved the activity (谁审批谁负责)")

@@ -122,7 +122,7 @@ class Resolver:
             id=matter_id, status="invalid", lead=None, assist=[], candidates=[], category=None, level=None,
             jurisdiction=None, escalation=None, transfers=[], obligations=[], basis=[],
             explanation=f"事项无效，未作判断：{error.message}", error=ErrorInfo(message=error.message, field=error.field),
-            warnings=[], as_of=None, rulebook=self.stamp)
+            warnings=list(getattr(error, "warnings", ())), as_of=None, rulebook=self.stamp)
 
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
@@ -152,8 +152,8 @@ class Resolver:
             assist=[department(n) for n in assignment.assist], candidates=[department(n) for n in assignment.candidates],
             category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
             transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
-            error=None, warnings=[], as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, notes)
+            error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
+        resolution.explanation = explanation_text(resolution, self.rulebook, notes, place=built.place)
         return resolution
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:

@@ -110,6 +110,8 @@ class Rulebook:
     compiled: Compiled
     warnings: tuple = ()
     files: tuple = ()
+    places: Any = None          # places.Places: the gazetteer (district field and title → jurisdiction)
+    mentions: Any = None        # mentions.Mentions: department names read in titles
 
     @functools.cached_property
     def versions(self) -> dict:
@@ -377,6 +379,7 @@ class _Assembler:
         if org.diagnostics:
             return None, self.diagnostics
         self.org = org
+        places, mentions = self._places_and_mentions()
         self.categories = self._categories()
         rules, self.rule_docs = self._rules()
         self.rules = rules
@@ -394,8 +397,21 @@ class _Assembler:
             version=meta.version if meta else "0", hash=loader.digest.hexdigest(), rules=tuple(rules), org=org,
             categories=self.categories, tests=tuple(tests), compiled=compiled,
             warnings=tuple(d for d in self.diagnostics if d.severity == "warning"),
-            files=tuple(item.relative for item in loader.loaded))
+            files=tuple(item.relative for item in loader.loaded), places=places, mentions=mentions)
         return rulebook, self.diagnostics
+
+    def _places_and_mentions(self):
+        """The gazetteer (`places:` files) and the department names read in titles (`aliases:` files)."""
+        from .mentions import Mentions  # local: these modules import orggraph, as rulebook does
+        from .places import Places
+        entries = [_located(item, "places", i, p) for item in self.loader.of_kind("places")
+                   for i, p in enumerate(item.model.places)]
+        aliases = [_located(item, "aliases", i, a) for item in self.loader.of_kind("aliases")
+                   for i, a in enumerate(item.model.aliases)]
+        ignore = [word for item in self.loader.of_kind("aliases") for word in item.model.ignore]
+        places, mentions = Places(self.org, entries), Mentions(self.org, aliases, ignore)
+        self.diagnostics.extend(places.diagnostics + mentions.diagnostics)
+        return places, mentions
 
     # -- pieces
     def _categories(self) -> dict:

@@ -103,6 +103,25 @@ def compare(test: RuleTest, resolution: Resolution, rulebook: Rulebook) -> list[
         got = {o.what for o in resolution.obligations}
         if set(expect.obligations) != got:
             diffs.append(f"obligations: 期望 {_show(sorted(expect.obligations))}，实际 {_show(sorted(got))}")
+    diffs += _place_and_named(expect, resolution, rulebook, test.spec.matter)
+    return diffs
+
+
+def _place_and_named(expect, resolution: Resolution, rulebook: Rulebook, matter: dict) -> list[str]:
+    """jurisdiction, warnings (codes) and named (the first department the title names, as rules see it)."""
+    diffs = []
+    if expect.jurisdiction is not None and expect.jurisdiction != resolution.jurisdiction:
+        diffs.append(f"jurisdiction: 期望 {expect.jurisdiction}，实际 {resolution.jurisdiction or '（无）'}")
+    if expect.warnings is not None:
+        got = [w.code for w in resolution.warnings]
+        if sorted(expect.warnings) != sorted(got):
+            diffs.append(f"warnings: 期望 {_show(sorted(expect.warnings))}，实际 {_show(sorted(got))}")
+    if expect.named is not None and rulebook.mentions is not None and resolution.jurisdiction:
+        found = rulebook.mentions.fact(rulebook.mentions.find(str(matter.get("title", "")), resolution.jurisdiction))
+        named = found.get("named", {})
+        for key, want in expect.named.model_dump(exclude_none=True).items():
+            if named.get(key) != want:
+                diffs.append(f"named.{key}: 期望 {want}，实际 {named.get(key, '（无）')}")
     return diffs
 
 

@@ -211,6 +211,20 @@ class Expectation(_Strict):
     escalation: Optional[ExpectedEscalation] = Field(None, description="期望上报；写 null 表示不上报")
     transfers: Optional[list[str]] = Field(None, description="期望的移交对象（完整集合，部门引用）")
     obligations: Optional[list[str]] = Field(None, description="期望的义务内容（完整集合，写 what 的文字）")
+    jurisdiction: Optional[str] = Field(None, description="期望的辖区：sh 或区代码（检验地点的读法）")
+    warnings: Optional[list[str]] = Field(None, description="期望的提示代码（完整集合，如 [W401]）")
+    named: Optional["ExpectedNamed"] = Field(None, description="期望标题中读出的第一个部门（named.role / level / id）")
+
+
+class ExpectedNamed(_Strict):
+    """期望从标题中读出的第一个部门；只写要检查的项。"""
+
+    role: Optional[str] = Field(None, description="职能代码，如 jtw")
+    level: Optional[Literal["municipal", "district"]] = Field(None, description="层级：municipal 市级 / district 区级")
+    id: Optional[str] = Field(None, description="机构，如 sh.jtw")
+
+Expectation.model_rebuild()
+
 
 class RuleTestSpec(_Strict):
     """一个规则测试：一个事项，和期望的判断。"""
@@ -224,6 +238,56 @@ class RuleTestFile(_Strict):
     """规则测试文件（ecorules test 运行）。"""
 
     tests: list[RuleTestSpec] = Field(description="测试列表")
+
+
+class PlaceSpec(_Strict):
+    """一个地名：街道、镇、乡、功能区、常用地名、旧区县名，或不是地名的词（如 黄浦江）与全市性用语（如 全市）。"""
+
+    name: str = Field(min_length=1, description="地名（街镇写统计用区划的全称，如 南翔镇）")
+    district: Optional[str] = Field(None, pattern=ROLE,
+                                    description="所属区代码，如 jiading；not_place（非地名）与 citywide（全市性用语）不写")
+    kind: Literal["street", "town", "township", "zone", "area", "former_district", "not_place", "citywide"] = Field(
+        description="类别：street 街道 / town 镇 / township 乡 / zone 开发区、园区、农场等 / area 常用地名 / "
+                    "former_district 已撤并的旧区县 / not_place 含区名却不是该区的词（黄浦江、普陀山） / "
+                    "citywide 全市性用语（全市、本市）")
+    code: Optional[str] = Field(None, pattern=r"^\d{9,12}$", description="统计用区划代码（街镇 9 位）")
+    aliases: list[str] = Field(default_factory=list, description="简称、俗称（如 南翔镇 → 南翔）")
+    provenance: Literal["source", "inference"] = Field(
+        description="来源可靠性：source 有出处（写 basis 或文件级 source）/ inference 推断（须核实）")
+    basis: Optional[str] = Field(None, description="出处或推断的理由")
+    note: Optional[str] = Field(None, description="说明")
+
+    _lists = _one_or_list(str, "aliases")
+
+
+class PlacesFile(_Strict):
+    """地名表（gazetteer）：从事项的 district 字段或标题中读出所属区。"""
+
+    source: str = Field(min_length=1, description="地名表的来源，如 国家统计局 2023 年统计用区划代码")
+    as_of: Optional[dt.date] = Field(None, description="来源的截止日期，如 2023-06-30")
+    places: list[PlaceSpec] = Field(description="地名列表")
+
+
+class AliasSpec(_Strict):
+    """部门的俗称、简称、旧称（如 环保局、建委、工商），用于从事项标题中读出所提到的部门。"""
+
+    name: str = Field(min_length=1, description="叫法，如 环保局；前面带“市”“区”或区名时由程序识别层级，不必另写")
+    role: str = Field(pattern=ROLE, description="所指的职能代码，如 sthj")
+    level: Optional[Literal["municipal", "district"]] = Field(
+        None, description="叫法本身所指的层级（如 派出所、居委 只在区级）；缺省时看前面的“市”“区”或区名")
+    former: bool = Field(False, description="是否已撤并机构的旧称（如 工商、质监 → 市场监管）")
+    provenance: Literal["source", "inference"] = Field(description="来源可靠性：source 有出处 / inference 推断（须核实）")
+    basis: Optional[str] = Field(None, description="出处或推断的理由")
+    note: Optional[str] = Field(None, description="说明")
+
+
+class AliasesFile(_Strict):
+    """部门叫法表：市民、工作人员在工单中对部门的叫法。"""
+
+    source: Optional[str] = Field(None, description="本表的来源说明")
+    aliases: list[AliasSpec] = Field(description="叫法列表")
+    ignore: list[str] = Field(default_factory=list,
+                              description="含部门叫法却不是在说部门的词，读标题时跳过（如 街道上、12345）")
 
 
 class RulebookMeta(_Strict):
@@ -244,12 +308,13 @@ class MetaFile(_Strict):
 def rulebook_schema() -> dict:
     """JSON Schema for any file of a rulebook (rules, org data, categories, tests, rulebook.yaml), for editors."""
     from pydantic import TypeAdapter
-    kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile]
+    kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile, PlacesFile, AliasesFile]
     schema = TypeAdapter(kinds).json_schema(by_alias=True)
     _require_when(schema)
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ecorules 规则库文件",
                    "description": "ecorules 规则库中的一个 YAML 文件：规则（stage + rules）、组织数据（departments / districts）、"
-                                  "事项类别（categories）、规则测试（tests）或规则库说明（rulebook）。"})
+                                  "事项类别（categories）、规则测试（tests）、规则库说明（rulebook）、"
+                                  "地名表（places）或部门叫法表（aliases）。"})
     return schema
 
 
@@ -267,4 +332,6 @@ FILE_KINDS: dict[str, type[BaseModel]] = {
     "districts": OrgFile,
     "categories": CategoriesFile,
     "tests": RuleTestFile,
+    "places": PlacesFile,
+    "aliases": AliasesFile,
 }

@@ -201,11 +201,12 @@ def test_non_dict_input_is_invalid(engine):
     assert r.status == "invalid" and r.id is None
 
 
-def test_a_merged_district_is_invalid_with_the_district_it_is_part_of_now(default_engine):
-    for old, now in (("南汇区", "浦东新区"), ("闸北", "静安区"), ("卢湾区", "黄浦区")):
+def test_a_merged_district_is_taken_as_the_district_it_is_part_of_now_with_a_warning(default_engine):
+    # contract change (DESIGN.md, Matter.district): a former district is no longer `invalid`
+    for old, now, code in (("南汇区", "浦东新区", "pudong"), ("闸北", "静安区", "jingan"), ("卢湾区", "黄浦区", "huangpu")):
         result = default_engine.resolve({"id": "m", "title": "饭店油烟", "district": old})
-        assert result.status == "invalid" and result.error.field == "district"
-        assert result.error.message == f"'{old}' 是已撤并的旧区名，现属{now}；请改写为 {now}。"
+        assert result.status != "invalid" and result.jurisdiction == code
+        assert [w.code for w in result.warnings] == ["W402"] and now in result.warnings[0].message
 
 
 def test_a_district_written_with_the_city_in_front_is_understood(default_engine):
