@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import spec as S
 from ._yaml import YamlDoc, load_yaml
+from .citations import Collection, WrittenCite, check_citations, check_index
 from .compiler import Compiled, compile_rules
 from .errors import Diagnostic, Location, RulebookError, suggest
 from .orggraph import VARIABLES, Located, OrgGraph
@@ -104,6 +105,7 @@ class Rulebook:
     compiled: Compiled
     warnings: tuple = ()
     files: tuple = ()
+    statutes: Optional[Collection] = None   # the statute texts that travel with the rulebook (statutes/index.yaml)
 
     @functools.cached_property
     def versions(self) -> dict:
@@ -369,6 +371,7 @@ class _Assembler:
         rules, self.rule_docs = self._rules()
         self.rules = rules
         self._check_rules()
+        statutes = self._statutes()
         tests = self._tests()
         compiled, problems = compile_rules(rules, self._locate_when)
         self.diagnostics.extend(problems)
@@ -380,7 +383,7 @@ class _Assembler:
             version=meta.version if meta else "0", hash=loader.digest.hexdigest(), rules=tuple(rules), org=org,
             categories=self.categories, tests=tuple(tests), compiled=compiled,
             warnings=tuple(d for d in self.diagnostics if d.severity == "warning"),
-            files=tuple(item.relative for item in loader.loaded))
+            files=tuple(item.relative for item in loader.loaded), statutes=statutes)
         return rulebook, self.diagnostics
 
     # -- pieces
@@ -517,6 +520,24 @@ class _Assembler:
                            rule.id, "加上 when: {approved_by: {exists: true}}，否则没有审批部门的事项不会有牵头部门。",
                            severity="warning")
             self._check_escalation_invariant(rule)
+
+    def _statutes(self) -> Optional[Collection]:
+        """The statute texts (a `statutes:` index and the files it names), and every rule's citation checked
+        against them (citations.py); None when the rulebook carries no texts."""
+        index = next(iter(self.loader.of_kind("statutes")), None)
+        if index is None:
+            return None
+        collection = Collection.from_spec(index.model, (self.loader.root / index.relative).parent, index.path)
+        self.diagnostics.extend(check_index(collection, lambda i: index.doc.where(("statutes", i, "file"))))
+        written = []
+        for rule in self.rules:
+            doc, base, spec = self.rule_docs[rule.order]
+            source = spec.source or doc.data.get("source")
+            source_at = doc.where(base + ("source",)) if spec.source else doc.where(("source",)) if source else None
+            written.append(WrittenCite(rule.id, rule.title, source, spec.cite, doc.where(base + ("cite",)), source_at,
+                                       rule.effective_until))
+        self.diagnostics.extend(check_citations(collection, written))
+        return collection
 
     def _check_category(self, value, where, rule_id):
         if self.categories and value not in self.categories:
