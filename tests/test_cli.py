@@ -167,7 +167,7 @@ def test_schema(runner, which):
     if which == "all":
         assert set(schema) == {"matter", "resolution", "rulebook"}
     else:
-        assert schema["type"] == "object" if which != "rulebook" else len(schema["anyOf"]) == 5
+        assert schema["type"] == "object" if which != "rulebook" else len(schema["anyOf"]) == 6
 
 
 def test_rule_tests_command(runner):
