@@ -300,7 +300,10 @@ class _Analysis:
 
     def gaps(self):
         route = self.rulebook.compiled.stages["route"]
-        escalating = {name for name, compiled in route.rules.items() if compiled.rule.escalate}
+        # a matter with no lead must go somewhere: an escalation, or at least an obligation saying what to do next
+        # (a district matter whose impact is not established is assessed first: （七） names no destination for it)
+        escalating = {name for name, compiled in route.rules.items()
+                      if compiled.rule.escalate or compiled.rule.obligations}
         for level, district in (("municipal", None), ("district", _SAMPLE_DISTRICT)):
             for status, count in (("unassigned", 0), ("conflict", 2)):
                 fact = {"_m": 1, "title": "t", "level": level, "status": status, "candidate_count": count}
@@ -309,7 +312,7 @@ class _Analysis:
                 fired = set(self.engine._matcher.match("route", fact)) & escalating
                 if not fired:
                     where_level = "市级" if level == "municipal" else "区级"
-                    yield Diagnostic("W330", f"缺口：{where_level}状态为 {status} 的事项没有任何上报规则（实施意见（七））",
+                    yield Diagnostic("W330", f"缺口：{where_level}状态为 {status} 的事项没有任何上报或后续义务规则（实施意见（七））",
                                      Location(self.rulebook.root), None,
                                      f"添加 stage: route 规则，when: {{level: {level}, status: {status}}}，写明 escalate。",
                                      "warning")

@@ -290,6 +290,15 @@ class OrgGraph:
         target = self._names.get(reference)
         return target[1] if target and target[0] == "role" else None
 
+    def kind_of(self, reference: str) -> Optional[str]:
+        """The kind of body a plain reference names (`court`, `functional_department` …), else None."""
+        if reference in self.graph:
+            return self.graph.nodes[reference]["kind"]
+        role = self.role_of(reference)
+        if role is None and self._names.get(reference, ("", ""))[0] == "node":
+            return self.graph.nodes[self._names[reference][1]]["kind"]
+        return self.roles[role].kind if role else None
+
     def is_known(self, reference: str) -> bool:
         return (reference in self.roles or reference in self._names or reference in self.graph)
 

@@ -489,6 +489,13 @@ class _Assembler:
                 refs += [(t, self._where(rule, "obligation", i, "copy"), "obligation.copy") for t in o.copy_]
             for ref, where, what in refs:
                 self._check_reference(rule, ref, where, what)
+            for i, ref in enumerate(rule.assist):
+                kind = self.org.kind_of(ref)
+                if kind in _NEVER_ASSIST:
+                    self.error("E313", f"'{ref}' 不能作为配合部门（{_NEVER_ASSIST[kind]}）",
+                               self._where(rule, "assist", i, key=False), rule.id,
+                               "法院、检察院依法定职能介入，党委、纪检监察机关和组织部门依干部管理权限处理，党委和政府研究决定，"
+                               "都不是职能部门的配合部门；需要它们的，写成 route 阶段的移交（transfer）或义务（obligation）。")
             for i, other in enumerate(rule.overrides):
                 if other in self.loader.broken_rule_ids and other not in ids:
                     continue  # written in a file with errors of its own; reported there
@@ -580,6 +587,11 @@ class _Assembler:
                     self._check_category(expect.category, item.doc.where(("tests", i, "expect", "category")), None)
                 tests.append(RuleTest(test, item.relative, where.line))
         return tests
+
+
+# kinds of body that are never a 配合部门 of a functional department (issue 10, finding 8)
+_NEVER_ASSIST = {"court": "人民法院", "procuratorate": "人民检察院", "party_committee": "党委及其工作机关",
+                 "discipline_inspection": "纪检监察机关", "government": "党委和政府研究决定，不配合职能部门"}
 
 
 def _raw_rule_ids(data) -> set:

@@ -80,7 +80,8 @@ class RuleSpec(_Strict):
     escalate: Optional[EscalateSpec] = Field(None, description="上报（route 阶段）")
     transfer: list[TransferSpec] = Field(default_factory=list, description="移交（route 阶段）")
     obligation: list[ObligationSpec] = Field(default_factory=list, description="义务（route 阶段）")
-    status: Optional[Literal["resolved", "conflict", "unassigned"]] = Field(None, description="改变状态（route 阶段）")
+    status: Optional[Literal["resolved", "conflict", "unassigned", "out_of_scope"]] = Field(
+        None, description="改变状态（route 阶段）；out_of_scope 不属于生态环境保护事项")
 
     priority: int = Field(50, ge=0, le=1000, description="优先级：法律法规 90 > 责任清单 70 > 审批 50 > 行业 30 > 兜底 10")
     effective: Optional[Effective] = Field(None, description="生效期间 {from, until}")
@@ -188,8 +189,9 @@ class ExpectedEscalation(_Strict):
 class Expectation(_Strict):
     """期望的判断结果；只写要检查的项。"""
 
-    status: Optional[Literal["resolved", "conflict", "unassigned", "invalid"]] = Field(
-        None, description="期望状态：resolved 已明确 / conflict 有冲突 / unassigned 无牵头 / invalid 输入无效")
+    status: Optional[Literal["resolved", "conflict", "unassigned", "out_of_scope", "invalid"]] = Field(
+        None, description="期望状态：resolved 已明确 / conflict 有冲突 / unassigned 无牵头 / out_of_scope 不属于生态环境事项 / "
+                          "invalid 输入无效")
     category: Optional[str] = Field(None, description="期望的事项类别")
     lead: Optional[str] = Field(None, description="期望牵头部门（引用）")
     assist: Optional[list[str]] = Field(None, description="期望配合部门（完整集合）")
