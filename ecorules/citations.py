@@ -25,7 +25,7 @@ from .errors import Diagnostic, Location
 # ---------------------------------------------------------------- Chinese numerals
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
-_NUM = r"[零〇一二两三四五六七八九十百千\d]+"
+_NUM = r"(?:\d+|[零〇一二两三四五六七八九十百千]+)"
 
 
 def cn_number(text: str) -> int:
@@ -51,7 +51,7 @@ def cn_numeral(n: int) -> str:
     """98 → 九十八, 109 → 一百零九, 110 → 一百一十, 12 → 十二 (as articles are numbered)."""
     digits = "零一二三四五六七八九"
     if n < 0 or n >= 10000:
-        raise ValueError(n)
+        return str(n)
     if n < 10:
         return digits[n]
     if n < 20:
@@ -110,7 +110,6 @@ class Cited:
 
 
 _SEPARATORS = "；;、，,"
-_OPEN, _CLOSE = "（(《“\"", "）)》”\""
 _ARTICLE = re.compile(rf"第({_NUM})条(?:之({_NUM}))?(?:第({_NUM})款)?(?:第?[（(]({_NUM})[)）]项|第({_NUM})项)?")
 _RANGE = re.compile(rf"第({_NUM})条至第({_NUM})条")
 _PARAGRAPH_ONLY = re.compile(rf"^第({_NUM})款(?:第?[（(]({_NUM})[)）]项|第({_NUM})项)?")

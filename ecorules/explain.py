@@ -6,7 +6,10 @@ other candidate lost. Both read only the Resolution and the rulebook, so text an
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
+
+from .citations import quotes
 
 _STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
               "out_of_scope": "不属于生态环境保护事项", "invalid": "事项无效"}
@@ -125,7 +128,6 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
 def quote_lines(resolution, rulebook, lang: str = "zh") -> list[str]:
     """The cited sentences of every adopted rule, quoted from the statute texts that travel with the rulebook
     (citations.quotes), so that a memo can quote the law itself; what cannot be quoted says why."""
-    from .citations import quotes
     zh = lang == "zh"
     collection = getattr(rulebook, "statutes", None)
     lines = ["引用条文：" if zh else "Cited text (quoted from the statute texts shipped with the rulebook):"]
@@ -155,8 +157,7 @@ def quote_lines(resolution, rulebook, lang: str = "zh") -> list[str]:
     return lines
 
 
-def _as_date(value):
-    import datetime as dt
+def _as_date(value) -> Optional[dt.date]:
     if isinstance(value, dt.date):
         return value
     try:

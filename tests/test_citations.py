@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 from conftest import RULES
 from ecorules import check_rulebook
@@ -61,6 +62,15 @@ def test_parse_switches_document_on_titles_and_short_titles():
 def test_words_that_name_no_article_are_kept_as_such():
     pieces = parse_citation("总则主管部门条款（条号未核对）", "上海市生活垃圾管理条例")
     assert [(p.reference, p.text) for p in pieces] == [(None, "总则主管部门条款（条号未核对）")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="第条款项之至一二三四五六七八九十百零0123456789（）()《》、；，实施意见总体要求 x", max_size=40))
+def test_parsing_never_fails_and_every_piece_points_into_the_text(text):
+    for piece in parse_citation(text, "x"):
+        assert 0 <= piece.start <= len(text)
+        if piece.reference:
+            piece.reference.label   # always printable
 
 
 # ---------------------------------------------------------------- splitting real texts
@@ -207,3 +217,14 @@ def test_without_quote_nothing_is_quoted():
     result = CliRunner().invoke(main, ["explain", "--title", "工地扬尘", "--district", "黄浦区", "--category",
                                        "construction_dust", "--as-of", "2025-06-01"])
     assert "引用条文" not in result.stdout
+
+
+def test_a_source_outside_the_collection_is_listed_once_with_a_did_you_mean(tmp_path):
+    root = _rulebook(tmp_path, "stage: assign\nsource: 建设项目环境保护条例\nrules:\n"
+                               "  - {id: a, title: t, cite: 第十五条, lead: sthj}\n"
+                               "  - {id: b, title: t, cite: 第十六条, lead: sthj}\n")
+    rulebook, diagnostics = check_rulebook(root)
+    [outside] = diagnostics
+    assert (outside.code, outside.severity, outside.location.line) == ("W241", "warning", 2)
+    assert "a、b" in outside.message and "是否应为《建设项目环境保护管理条例》" in outside.suggestion
+    assert rulebook is not None       # warnings never stop loading
