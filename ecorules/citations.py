@@ -309,15 +309,27 @@ class Statute:
     def is_policy(self) -> bool:
         return self.kind == "normative_document"
 
+    @functools.cached_property
+    def _text(self) -> tuple[Optional[str], Optional[str]]:
+        """(text, None), or (None, why it cannot be read)."""
+        if not self.path.is_file():
+            return None, "missing"
+        try:
+            return self.path.read_text(encoding="utf-8-sig"), None
+        except UnicodeDecodeError:
+            return None, "not_utf8"
+        except OSError:
+            return None, "missing"
+
     @property
     def available(self) -> bool:
-        return self.path.is_file()
+        return self._text[0] is not None
 
     @functools.cached_property
     def articles(self) -> dict[tuple, Article]:
-        if not self.available:
+        text = self._text[0]
+        if text is None:
             return {}
-        text = self.path.read_text(encoding="utf-8-sig")
         return split_policy(text, self.title) if self.is_policy else split_articles(text)
 
     @property
@@ -587,6 +599,10 @@ def check_index(collection: Collection, where_file: Callable[[int], Location]) -
     found = []
     for i, statute in enumerate(collection.statutes):
         if statute.available:
+            continue
+        if statute._text[1] == "not_utf8":
+            found.append(Diagnostic("E241", f"法规文本文件不是 UTF-8 编码：'{statute.path.name}'（《{statute.title}》）",
+                                    where_file(i), suggestion="用 UTF-8 重新保存该文件。"))
             continue
         present = sorted(p.name for p in statute.path.parent.glob("*") if p.suffix in (".md", ".txt"))
         close = difflib.get_close_matches(statute.path.name, present, n=1, cutoff=0.6)

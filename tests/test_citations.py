@@ -228,3 +228,13 @@ def test_a_source_outside_the_collection_is_listed_once_with_a_did_you_mean(tmp_
     assert (outside.code, outside.severity, outside.location.line) == ("W241", "warning", 2)
     assert "a、b" in outside.message and "是否应为《建设项目环境保护管理条例》" in outside.suggestion
     assert rulebook is not None       # warnings never stop loading
+
+
+def test_a_statute_text_that_is_not_utf8_is_an_index_error_not_a_crash(tmp_path):
+    root = _rulebook(tmp_path, "stage: assign\nsource: 建设项目环境保护管理条例\nrules:\n"
+                               "  - {id: a, title: t, cite: 第十五条, lead: sthj}\n")
+    text = root / "statutes" / "建设项目环境保护管理条例(2017-07-16).md"
+    text.write_bytes(text.read_text(encoding="utf-8").encode("gb18030"))
+    rulebook, diagnostics = check_rulebook(root)
+    assert [(d.code, d.location.line) for d in diagnostics] == [("E241", 2)]
+    assert "UTF-8" in diagnostics[0].message
