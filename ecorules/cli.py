@@ -232,9 +232,10 @@ def _fact_pair(text: str):
 @click.option("--why-not", help="为何不是该部门牵头 / why is this department not the lead?")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="输出完整 JSON / print the resolution as JSON")
+@click.option("--quote", is_flag=True, help="在结论下引用所采用规则的条文原文 / quote the cited articles under the conclusion")
 @rules_option
 def explain(matter_file, row, title, matter_id, district, category, approved_by, source, as_of, facts, why_not, lang,
-            as_json, rules_dir):
+            as_json, quote, rules_dir):
     """以中文说明一个事项的判断：适用的规则、依据条款、为何胜出、其他候选为何落选。
 
     Explain one matter in readable Chinese (or --lang en), with citations.
@@ -256,7 +257,7 @@ def explain(matter_file, row, title, matter_id, district, category, approved_by,
     if as_json:
         click.echo(resolution.model_dump_json(indent=2))
     else:
-        for line in explain_lines(resolution, engine.rulebook, lang=lang, why_not=why_not):
+        for line in explain_lines(resolution, engine.rulebook, lang=lang, why_not=why_not, quote=quote):
             click.echo(line)
     sys.exit(1 if resolution.status == "invalid" else 0)
 

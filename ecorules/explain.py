@@ -6,7 +6,10 @@ other candidate lost. Both read only the Resolution and the rulebook, so text an
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
+
+from .citations import quotes
 
 _STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
               "out_of_scope": "不属于生态环境保护事项", "invalid": "事项无效"}
@@ -100,8 +103,9 @@ def explanation_text(resolution, rulebook, notes: Optional[list] = None, place=N
     return "".join(parts)
 
 
-def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str] = None) -> list[str]:
-    """The readable rendering of one resolution, line by line."""
+def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str] = None,
+                  quote: bool = False) -> list[str]:
+    """The readable rendering of one resolution, line by line; `quote` adds the cited text under the conclusion."""
     zh = lang == "zh"
     lines = [f"事项 {resolution.id}：{_STATUS_ZH[resolution.status]}" if zh else
              f"Matter {resolution.id}: {_STATUS_EN[resolution.status]}"]
@@ -130,9 +134,52 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
         if rule and rule.note:
             lines.append(f"    说明：{rule.note}")
     lines.append(("结论：" if zh else "Summary: ") + resolution.explanation)
+    if quote:
+        lines.extend(quote_lines(resolution, rulebook, lang))
     if why_not:
         lines.extend(why_not_lines(resolution, rulebook, why_not))
     return lines
+
+
+def quote_lines(resolution, rulebook, lang: str = "zh") -> list[str]:
+    """The cited sentences of every adopted rule, quoted from the statute texts that travel with the rulebook
+    (citations.quotes), so that a memo can quote the law itself; what cannot be quoted says why."""
+    zh = lang == "zh"
+    collection = getattr(rulebook, "statutes", None)
+    lines = ["引用条文：" if zh else "Cited text (quoted from the statute texts shipped with the rulebook):"]
+    if collection is None:
+        return lines + ["  规则库未附法规文本（statutes/index.yaml），无法引用原文。" if zh else
+                        "  The rulebook carries no statute texts (statutes/index.yaml)."]
+    day = _as_date(resolution.as_of)
+    rules = rulebook.rules_at
+    seen = set()
+    for basis in resolution.basis:
+        if basis.outcome != "adopted" or basis.cite in seen:
+            continue
+        seen.add(basis.cite)
+        rule = rules.get((basis.file, basis.line))
+        lines.append(f"  规则 {basis.rule}（{rule.title if rule else ''}）依据{basis.cite}：")
+        found = quotes(basis.cite, collection, day)
+        if not found:
+            lines.append("    （依据中没有可引用的条文）")
+        for item in found:
+            if not item.lines:
+                lines.append(f"    《{item.title}》{item.label}：{item.problem}")
+                continue
+            lines.append(f"    《{item.title}》{item.label}（{item.version}）：")
+            lines.extend(f"      {text}" for text in item.lines)
+            if item.problem:
+                lines.append(f"      注：{item.problem}")
+    return lines
+
+
+def _as_date(value) -> Optional[dt.date]:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def why_not_lines(resolution, rulebook, reference: str) -> list[str]:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import spec as S
 from ._yaml import YamlDoc, load_yaml
+from .citations import Collection, WrittenCite, check_citations, check_index
 from .compiler import Compiled, compile_rules
 from .conditions import Condition, ConditionError, Context, parse_when
 from .errors import Diagnostic, Location, RulebookError, suggest
@@ -112,6 +113,7 @@ class Rulebook:
     files: tuple = ()
     places: Any = None          # places.Places: the gazetteer (district field and title → jurisdiction)
     mentions: Any = None        # mentions.Mentions: department names read in titles
+    statutes: Optional[Collection] = None   # the statute texts that travel with the rulebook (statutes/index.yaml)
 
     @functools.cached_property
     def versions(self) -> dict:
@@ -290,7 +292,9 @@ class _Loader:
         kind = next((k for k in doc.data if k in S.FILE_KINDS), None)
         if kind is None:
             # name the key that looks like a file kind (`rule:` for `rules:`), else the first key
-            close = [k for k in doc.data if difflib.get_close_matches(str(k), S.FILE_KINDS, n=1, cutoff=0.6)]
+            def likeness(k) -> float:  # how close a key comes to some file kind
+                return max(difflib.SequenceMatcher(None, str(k), kind).ratio() for kind in S.FILE_KINDS)
+            close = sorted((k for k in doc.data if likeness(k) >= 0.6), key=likeness, reverse=True)
             key = close[0] if close else next(iter(doc.data), "")
             self.diagnostics.append(Diagnostic(
                 "E110", f"无法识别的文件：顶层键 '{key}' 不是 {', '.join(S.FILE_KINDS)} 之一",
@@ -386,6 +390,7 @@ class _Assembler:
         self._check_rules()
         self._check_conditions_present()
         self._check_override_cycles()
+        statutes = self._statutes()
         tests = self._tests()
         compiled, problems = compile_rules(rules, self._locate_when)
         self.diagnostics.extend(problems)
@@ -397,7 +402,8 @@ class _Assembler:
             version=meta.version if meta else "0", hash=loader.digest.hexdigest(), rules=tuple(rules), org=org,
             categories=self.categories, tests=tuple(tests), compiled=compiled,
             warnings=tuple(d for d in self.diagnostics if d.severity == "warning"),
-            files=tuple(item.relative for item in loader.loaded), places=places, mentions=mentions)
+            files=tuple(item.relative for item in loader.loaded), places=places, mentions=mentions,
+            statutes=statutes)
         return rulebook, self.diagnostics
 
     def _places_and_mentions(self):
@@ -597,6 +603,23 @@ class _Assembler:
             self.error("E312", f"overrides 构成循环：{' → '.join(cycle)}（互相覆盖的规则会互相抵消，都不起作用）",
                        self._where(rule, "overrides", index, key=False), rule.id,
                        "例外关系只能是单向的：删除其中一条规则的 overrides，或改用 priority 区分。")
+    def _statutes(self) -> Optional[Collection]:
+        """The statute texts (a `statutes:` index and the files it names), and every rule's citation checked
+        against them (citations.py); None when the rulebook carries no texts."""
+        index = next(iter(self.loader.of_kind("statutes")), None)
+        if index is None:
+            return None
+        collection = Collection.from_spec(index.model, (self.loader.root / index.relative).parent, index.path)
+        self.diagnostics.extend(check_index(collection, lambda i: index.doc.where(("statutes", i, "file"))))
+        written = []
+        for rule in self.rules:
+            doc, base, spec = self.rule_docs[rule.order]
+            source = spec.source or doc.data.get("source")
+            source_at = doc.where(base + ("source",)) if spec.source else doc.where(("source",)) if source else None
+            written.append(WrittenCite(rule.id, rule.title, source, spec.cite, doc.where(base + ("cite",)), source_at,
+                                       rule.effective_until))
+        self.diagnostics.extend(check_citations(collection, written))
+        return collection
 
     def _check_category(self, value, where, rule_id):
         if self.categories and value not in self.categories:

@@ -305,16 +305,38 @@ class MetaFile(_Strict):
     rulebook: RulebookMeta = Field(description="规则库信息")
 
 
+class StatuteSpec(_Strict):
+    """随附的一部法律、法规或规范性文件文本：标题、简称、文本文件、版本与施行日期。"""
+
+    title: str = Field(min_length=1, description="标题全称（不带书名号），如 中华人民共和国大气污染防治法")
+    aliases: list[str] = Field(default_factory=list,
+                               description="规则的 source / cite 中可能写的其他名称，如 大气污染防治法、实施意见")
+    file: str = Field(min_length=1, description="文本文件名（与本索引同一目录）")
+    kind: Literal["law", "administrative_regulation", "local_regulation", "normative_document"] = Field(
+        description="类别：law 法律 / administrative_regulation 行政法规 / local_regulation 地方性法规 / "
+                    "normative_document 规范性文件（按（一）（二）…分项）")
+    version: Optional[dt.date] = Field(None, description="本文本的版本日期（通过或最后一次修正、修订的日期）；不详则省略")
+    effective: Optional[dt.date] = Field(None, description="本版本的施行日期：早于此日的事项或规则无法用本文本核对")
+    note: Optional[str] = Field(None, description="说明（版本、出处的疑问）")
+
+
+class StatutesFile(_Strict):
+    """随附法规文本的索引（statutes/index.yaml）：check 据此核对每条规则所引条号，explain --quote 据此引用原文。"""
+
+    provenance: Optional[str] = Field(None, description="文本出处（汇编名称、版本、提交号）")
+    statutes: list[StatuteSpec] = Field(description="法规文本列表")
+
+
 def rulebook_schema() -> dict:
     """JSON Schema for any file of a rulebook (rules, org data, categories, tests, rulebook.yaml), for editors."""
     from pydantic import TypeAdapter
-    kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile, PlacesFile, AliasesFile]
+    kinds = Union[RuleFile, OrgFile, CategoriesFile, RuleTestFile, MetaFile, PlacesFile, AliasesFile, StatutesFile]
     schema = TypeAdapter(kinds).json_schema(by_alias=True)
     _require_when(schema)
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ecorules 规则库文件",
                    "description": "ecorules 规则库中的一个 YAML 文件：规则（stage + rules）、组织数据（departments / districts）、"
                                   "事项类别（categories）、规则测试（tests）、规则库说明（rulebook）、"
-                                  "地名表（places）或部门叫法表（aliases）。"})
+                                  "地名表（places）、部门叫法表（aliases）或随附法规文本索引（statutes）。"})
     return schema
 
 
@@ -334,4 +356,5 @@ FILE_KINDS: dict[str, type[BaseModel]] = {
     "tests": RuleTestFile,
     "places": PlacesFile,
     "aliases": AliasesFile,
+    "statutes": StatutesFile,
 }

@@ -82,7 +82,8 @@ def test_debug_shows_the_exception(runner, tmp_path):
 def test_check_clean_shipped_rulebook(runner):
     result = runner.invoke(main, ["check", str(RULES)])
     assert result.exit_code == 0, result.output
-    assert "OK" in result.stdout
+    # no errors; the warnings left are the sources no shipped statute text can check (W241)
+    assert "OK" in result.stdout or result.stdout.splitlines()[-1].startswith("0 error(s)")
 
 
 def test_check_reports_every_problem_and_exits_1(runner, tmp_path):
@@ -166,7 +167,7 @@ def test_schema(runner, which):
     if which == "all":
         assert set(schema) == {"matter", "resolution", "rulebook"}
     else:
-        assert schema["type"] == "object" if which != "rulebook" else len(schema["anyOf"]) == 7
+        assert schema["type"] == "object" if which != "rulebook" else len(schema["anyOf"]) == 8
 
 
 def test_rule_tests_command(runner):

