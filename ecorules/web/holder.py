@@ -77,7 +77,7 @@ class RulebookHolder:
         self._current = _Lease(engine if engine is not None else load_checked(self.path))
         self.loaded_at = _now()
         self.last_reload: Optional[ReloadStatus] = None
-        logger.info("规则库已加载：%s（%d 条规则，目录 %s）", self.stamp_text, len(self.rulebook.rules), self.path)
+        logger.info("规则库已加载：%s（%d 条规则，目录 %s）", self.label, len(self.rulebook.rules), self.path)
 
     @staticmethod
     def default_path() -> Path:
@@ -95,6 +95,11 @@ class RulebookHolder:
     @property
     def stamp_text(self) -> str:
         return stamp_text(self.rulebook)
+
+    @property
+    def label(self) -> str:
+        """How logs name the rulebook: name, version and the first 12 hex digits of its hash."""
+        return _label(self.rulebook)
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[Engine]:
@@ -136,14 +141,13 @@ class RulebookHolder:
             self.loaded_at = _now()
         if idle:
             old.engine.close()
-        previous = stamp_text(old.engine.rulebook)
-        logger.info("规则库已重新加载：%s（此前 %s）", self.stamp_text, previous)
+        logger.info("规则库已重新加载：%s（此前 %s）", self.label, _label(old.engine.rulebook))
         return ReloadStatus(True, _now(), time.monotonic() - started,
-                            f"已重新加载 / reloaded: {self.stamp_text}", rulebook=self.stamp())
+                            f"已重新加载 / reloaded: {self.label}", rulebook=self.stamp())
 
     def _failed(self, started: float, diagnostics, text: str) -> ReloadStatus:
         summary = summary_line(diagnostics) if diagnostics else text
-        logger.error("重新加载规则库失败，继续使用 %s：\n%s", self.stamp_text, text)
+        logger.error("重新加载规则库失败，继续使用 %s：\n%s", self.label, text)
         return ReloadStatus(False, _now(), time.monotonic() - started,
                             f"规则库有错误，未替换，仍使用原规则库 / reload refused, still serving the old rulebook: "
                             f"{summary}",
@@ -161,6 +165,10 @@ class RulebookHolder:
             idle = lease.users == 0
         if idle:
             lease.engine.close()
+
+
+def _label(rulebook: Rulebook) -> str:
+    return f"{rulebook.name} {rulebook.version} {rulebook.hash[:12]}"
 
 
 def _now() -> str:

@@ -77,7 +77,7 @@ class ServiceMiddleware:
         try:
             refusal = self._refuse(scope, headers, request_id)
             if refusal:
-                await self._send_error(send_wrapper, *refusal)
+                await self._send_error(send_wrapper, *refusal, request_id=request_id)
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
         except Exception:  # noqa: BLE001 — the client gets a JSON 500 with the request id, never a traceback
@@ -85,7 +85,7 @@ class ServiceMiddleware:
             if status_box["started"]:
                 raise
             await self._send_error(send_wrapper, 500, "internal_error",
-                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。")
+                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。", request_id=request_id)
         finally:
             self._log(scope, state, request_id, status_box, started)
 
@@ -117,8 +117,8 @@ class ServiceMiddleware:
         return limited_receive
 
     @staticmethod
-    async def _send_error(send, status, code, message, headers=()):
-        body = error_body(status, code, message)
+    async def _send_error(send, status, code, message, headers=(), request_id=None):
+        body = error_body(status, code, message, request_id)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()), *headers]})

@@ -28,7 +28,7 @@ from .holder import RulebookHolder, load_checked
 logger = logging.getLogger("ecorules.web")
 OPTIONS_ENV = "ECORULES_SERVE_OPTIONS"
 TOKEN_ENV = "ECORULES_TOKEN"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s %(message)s"
 
 
 def configure_logging(level: str = "info") -> None:
