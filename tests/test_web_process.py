@@ -1,10 +1,8 @@
 """The real `ecorules serve` process, called over a socket: reload on SIGHUP, graceful SIGTERM, N workers."""
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,64 +14,11 @@ import pytest
 from ecorules import Engine
 
 from conftest import RULES
+from serving import Served, free_port
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 
 MATTER = {"id": "T-1", "title": "工地半夜打桩灰尘大", "district": "黄浦区", "as_of": "2025-06-01"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """`python -m ecorules serve ARGS` on a free port; stderr (the log) goes to a file."""
-
-    def __init__(self, tmp_path, *args, env=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"serve-{self.port}.log"
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "ecorules", "serve", "--port", str(self.port), *args],
-                                        stdout=subprocess.DEVNULL, stderr=self._log,
-                                        env={**os.environ, **(env or {})})
-
-    def wait_ready(self, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log()
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("the server did not start:\n" + self.log())
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for_log(self, text: str, count: int = 1, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while self.log().count(text) < count:
-            assert time.monotonic() < deadline, f"no {count}× {text!r} in:\n{self.log()}"
-            time.sleep(0.1)
-
-    def stop(self, sig=signal.SIGTERM, timeout: float = 60) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        finally:
-            self._log.close()
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
 
 
 @pytest.fixture

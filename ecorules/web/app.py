@@ -221,7 +221,7 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
         }
 
     @app.get("/v1/departments", tags=["rulebook"], summary="部门 / departments of the org graph",
-             responses={200: {"description": "`{rulebook, jurisdiction, departments: [Department]}`"}})
+             responses={200: {"description": "`{jurisdiction, departments: [Department], rulebook}`"}})
     async def departments(jurisdiction: Optional[str] = Query(
             None, description="sh, a district code or Chinese name (huangpu, 黄浦区); absent: every jurisdiction")):
         org = holder.rulebook.org
@@ -234,7 +234,7 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
                 raise ApiError("unknown_jurisdiction", f"未知的辖区 '{jurisdiction}'。{hint}", suggestion=hint)
         found = [org.department(node).model_dump(mode="json") for node, data in org.graph.nodes(data=True)
                  if wanted is None or data.get("jurisdiction") == wanted]
-        return {"rulebook": holder.stamp(), "jurisdiction": wanted, "departments": found}
+        return {"jurisdiction": wanted, "departments": found, "rulebook": holder.stamp()}
 
     @app.get("/v1/schema/{name}", tags=["rulebook"], summary="JSON Schema: matter | resolution | rulebook")
     async def schema(name: str):

@@ -31,7 +31,7 @@ def error_body(status: int, code: str, message: str, request_id: Optional[str] =
     body = {"error": {"status": status, "code": code, "message": message, **extra}}
     if request_id:
         body["error"]["request_id"] = request_id
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ServiceMiddleware:
