@@ -88,7 +88,8 @@ def server(tmp_path_factory):
     log.close()
 
 
-async def _load(url: str, matters: list[dict], seconds: float, per_request: int = 1):
+async def _load(url: str, matters: list[dict], seconds: float, per_request: int = 1, pid: int = 0,
+                rss: list | None = None):
     latencies: list[float] = []
     errors: list[str] = []
     counter = iter(range(10**9))
@@ -116,8 +117,12 @@ async def _load(url: str, matters: list[dict], seconds: float, per_request: int 
                 except httpx.HTTPError as exc:
                     errors.append(repr(exc))
                 latencies.append(time.perf_counter() - started)
+        async def sample_rss():  # the server's RSS every 5 s while the load runs
+            while pid and rss is not None and time.perf_counter() < deadline:
+                rss.append(round(_rss_mb(pid), 1))
+                await asyncio.sleep(5)
         started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+        await asyncio.gather(sample_rss(), *(one_client() for _ in range(CLIENTS)))
         elapsed = time.perf_counter() - started
     return latencies, errors, elapsed
 
@@ -134,11 +139,13 @@ def _library_rate(engine, matters: list[dict], seconds: float) -> float:
 def test_sixteen_clients_for_thirty_seconds(server, engine, matters):
     url, pid = server
     asyncio.run(_load(url, matters, 2.0))  # warm-up: connections, lazy imports, allocator
-    rss_before = _rss_mb(pid)  # RSS "after" is read after both phases
+    rss_before = _rss_mb(pid)  # "after_single" is read after the one-matter phase, "after" after both
     server_cpu, client_cpu = _cpu_seconds(pid), time.process_time()
-    latencies, errors, elapsed = asyncio.run(_load(url, matters, SECONDS))
+    samples: list[float] = []
+    latencies, errors, elapsed = asyncio.run(_load(url, matters, SECONDS, pid=pid, rss=samples))
     server_cpu, client_cpu = _cpu_seconds(pid) - server_cpu, time.process_time() - client_cpu
-    batch_latencies, batch_errors, batch_elapsed = asyncio.run(_load(url, matters, SECONDS / 3, BATCH))
+    rss_single = _rss_mb(pid)
+    batch_latencies, batch_errors, batch_elapsed = asyncio.run(_load(url, matters, SECONDS / 3, BATCH, pid, samples))
     rss_after = _rss_mb(pid)
     library = _library_rate(engine, matters, LIBRARY_SECONDS)
     batch_served = len(batch_latencies) * BATCH / batch_elapsed
@@ -159,14 +166,18 @@ def test_sixteen_clients_for_thirty_seconds(server, engine, matters):
                                "load_client": round(client_cpu / len(latencies) * 1000, 2),
                                "library_per_matter": round(1000 / library, 2)},
         "library_matters_per_second": round(library, 1),
+        # the same ratio in CPU instead of wall time: what the server itself spends per one-matter request
+        # against the library's per matter (the wall ratio also pays for the load client on the same cores)
+        "ratio_cpu_library_to_server": round(1 / library / (server_cpu / len(latencies)), 2),
         "ratio_served_to_library": round(served / library, 2),
         "batch": {"matters_per_request": BATCH, "seconds": round(batch_elapsed, 1),
                   "requests": len(batch_latencies), "errors": len(batch_errors),
                   "latency_ms_p50": round(statistics.median(batch_latencies) * 1000, 1),
                   "matters_per_second": round(batch_served, 1),
                   "ratio_served_to_library": round(batch_served / library, 2)},
-        "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1),
-                   "growth": round(rss_after - rss_before, 1)},
+        "rss_mb": {"before": round(rss_before, 1), "after_single": round(rss_single, 1),
+                   "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1),
+                   "every_5s": samples},
     }
     REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print("\n" + json.dumps(report, indent=2, ensure_ascii=False))

@@ -49,6 +49,10 @@ class _Lease:
     engine: Engine
     users: int = 0
     retired: bool = False
+    stamp_text: str = ""
+
+    def __post_init__(self):
+        self.stamp_text = stamp_text(self.engine.rulebook)  # computed once: it goes on every response
 
 
 @dataclass
@@ -94,7 +98,7 @@ class RulebookHolder:
 
     @property
     def stamp_text(self) -> str:
-        return stamp_text(self.rulebook)
+        return self._current.stamp_text
 
     @property
     def label(self) -> str:
