@@ -70,10 +70,14 @@ def _error_response(request: Request, status: int, code: str, message: str, **ex
 
 
 _MATTER_SCHEMA = Matter.model_json_schema()
-_RESOLVE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "oneOf": [_MATTER_SCHEMA, {"type": "array", "items": _MATTER_SCHEMA, "maxItems": DEFAULT_MAX_BATCH}]},
-    "examples": {"one": {"value": {"id": "T-1", "title": "工地半夜打桩灰尘大", "district": "黄浦区"}}}}}}}
 _EXPLAIN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _MATTER_SCHEMA}}}}
+
+
+def _resolve_body(max_batch: int) -> dict:
+    """The OpenAPI request body of /v1/resolve (the endpoint reads the raw body: a bad matter is a result)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "oneOf": [_MATTER_SCHEMA, {"type": "array", "items": _MATTER_SCHEMA, "maxItems": max_batch}]},
+        "examples": {"one": {"value": {"id": "T-1", "title": "工地半夜打桩灰尘大", "district": "黄浦区"}}}}}}}
 
 
 def create_app(rules=None, *, engine: Optional[Engine] = None, token: Optional[str] = None,
@@ -162,7 +166,7 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
                 return engine.resolve(data).model_dump_json().encode("utf-8")
             return b"[" + b",".join(r.model_dump_json().encode("utf-8") for r in engine.resolve_many(data)) + b"]"
 
-    @app.post("/v1/resolve", tags=["decide"], openapi_extra=_RESOLVE_BODY,
+    @app.post("/v1/resolve", tags=["decide"], openapi_extra=_resolve_body(max_batch),
               responses={200: {"model": Resolution, "description": "one Resolution, or an array in input order"}},
               summary="判断牵头部门 / resolve one matter or an array of matters")
     async def resolve(request: Request):
