@@ -84,14 +84,18 @@ def test_the_real_process_answers_reloads_and_stops_gracefully(served, tmp_path)
 
 
 def test_workers_run_as_processes_and_each_reloads_on_sighup(served):
-    server = served("--workers", "2", env={"ECORULES_TOKEN": ""})
+    server = served("--workers", "2", env={"ECORULES_TOKEN": "workers-token"})
     server.wait_for_log("Application startup complete", count=2)
     workers = {line.split("[")[-1].rstrip("]") for line in server.log().splitlines()
                if "Started server process" in line}
     assert len(workers) == 2
-    assert httpx.post(server.url + "/v1/resolve", json=MATTER, timeout=30).json()["status"] == "resolved"
-    server.process.send_signal(signal.SIGHUP)
+    client = httpx.Client(base_url=server.url, headers={"authorization": "Bearer workers-token"}, timeout=30)
+    assert client.post("/v1/resolve", json=MATTER).json()["status"] == "resolved"
+    server.process.send_signal(signal.SIGHUP)  # forwarded by the supervisor: each worker reloads in place
     server.wait_for_log("规则库已重新加载", count=2)
+    assert client.post("/v1/admin/reload").json()["ok"] is True  # this worker, then every worker via SIGHUP
+    server.wait_for_log("规则库已重新加载", count=5)
+    assert server.log().count("Started server process") == 2  # reloads never restart a worker
     assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
     assert server.log().count("Finished server process") == 2
 

@@ -98,8 +98,6 @@ def create_app(rules=None, *, engine: Optional[Engine] = None, token: Optional[s
                               "`/docs` loads Swagger UI from a CDN (needs internet in the browser); "
                               "`/openapi.json` is served offline.")
     app.state.rulebook = holder
-    app.state.max_batch = max_batch
-    app.state.token_configured = bool(token)
     app.add_middleware(ServiceMiddleware, stamp=lambda: holder.stamp_text, token=token, max_body=max_body)
     if cors:  # added last, so outermost: preflight requests are answered before authentication
         app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST"],
