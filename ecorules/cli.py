@@ -348,10 +348,6 @@ def serve(rules_dir, host, port, workers, token_file, max_body, max_batch, cors,
 
     Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM; SIGHUP reloads the rulebook.
     """
-    from .web import serve as run_server  # FastAPI and uvicorn are only needed here
-    import os
-    token = Path(token_file).read_text(encoding="utf-8").strip() if token_file else os.environ.get("ECORULES_TOKEN")
-    if token_file and not token:
-        raise click.UsageError(f"令牌文件 {token_file} 是空的。 The token file is empty.")
-    run_server(rules_dir, host=host, port=port, workers=workers, token=token or None, max_body=max_body,
+    from .web.server import read_token, serve as run_server  # FastAPI and uvicorn are only needed here
+    run_server(rules_dir, host=host, port=port, workers=workers, token=read_token(token_file), max_body=max_body,
                max_batch=max_batch, cors=cors, log_level=log_level)

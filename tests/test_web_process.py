@@ -110,3 +110,11 @@ def test_a_broken_rulebook_stops_serve_before_it_listens(tmp_path):
 def test_serve_help():
     result = subprocess.run([sys.executable, "-m", "ecorules", "serve", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--max-batch" in result.stdout and "--token-file" in result.stdout
+
+
+def test_an_empty_token_file_is_refused(tmp_path):
+    empty = tmp_path / "token"
+    empty.write_text("\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "ecorules", "serve", "--token-file", str(empty),
+                             "--port", str(free_port())], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "令牌文件" in result.stderr and "Traceback" not in result.stderr

@@ -17,11 +17,13 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Optional, Sequence
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from ..errors import EcorulesError
 from .app import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY, create_app
 from .holder import RulebookHolder, load_checked
 
@@ -41,6 +43,16 @@ def configure_logging(level: str = "info") -> None:
         log.setLevel(level.upper())
         log.propagate = False
     logging.getLogger("uvicorn.access").disabled = True  # ecorules.web.access writes one line per request
+
+
+def read_token(token_file: Optional[str] = None) -> Optional[str]:
+    """The bearer token: the file's content (stripped) when given, else $ECORULES_TOKEN; None for no token."""
+    if token_file:
+        token = Path(token_file).read_text(encoding="utf-8").strip()
+        if not token:
+            raise EcorulesError(f"令牌文件 {token_file} 是空的。 The token file is empty.")
+        return token
+    return os.environ.get(TOKEN_ENV) or None
 
 
 def install_sighup(holder: RulebookHolder) -> None:
