@@ -355,3 +355,29 @@ def schema(which, output):
         write_text(output, text)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@rules_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / bind address")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="端口 / port")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="工作进程数 / worker processes")
+@click.option("--token-file", type=click.Path(dir_okay=False, exists=True),
+              help="访问令牌文件（否则读环境变量 ECORULES_TOKEN）；有令牌时除 /healthz 外都须 Bearer 令牌"
+                   " / bearer token file (else $ECORULES_TOKEN)")
+@click.option("--max-body", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True,
+              help="请求体上限（字节） / max request body in bytes")
+@click.option("--max-batch", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="一次请求的事项数上限 / max matters per request")
+@click.option("--cors", multiple=True, metavar="ORIGIN", help="允许跨域的来源（可重复；默认关闭） / CORS origin")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+def serve(rules_dir, host, port, workers, token_file, max_body, max_batch, cors, log_level):
+    """以 HTTP 服务提供判断：POST /v1/resolve、/v1/explain，GET /v1/rulebook 等；SIGHUP 重新加载规则库。
+
+    Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM; SIGHUP reloads the rulebook.
+    """
+    from .web.server import read_token, serve as run_server  # FastAPI and uvicorn are only needed here
+    run_server(rules_dir, host=host, port=port, workers=workers, token=read_token(token_file), max_body=max_body,
+               max_batch=max_batch, cors=cors, log_level=log_level)

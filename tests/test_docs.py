@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -54,23 +56,95 @@ def test_every_command_has_an_example_that_is_checked():
     assert set(main.commands) <= set(examples), set(main.commands) - set(examples)
 
 
+def console_examples() -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) of every ```console block."""
+    examples = []
+    for example in re.findall(r"```console\n(.*?)```", README, re.S):
+        lines = example.strip("\n").splitlines()
+        examples.append((lines[0], lines[1:]))
+    return examples
+
+
+def assert_output(expected: list[str], actual: list[str]):
+    """Line by line; a line ending in … matches any line it begins."""
+    for want, got in zip(expected, actual):
+        if want.endswith("…"):
+            assert got.startswith(want[:-1]), (want, got)
+        else:
+            assert got == want
+    assert len(actual) >= len(expected), (expected, actual)
+
+
 def test_console_examples_run_as_shown():
-    examples = re.findall(r"```console\n(.*?)```", README, re.S)
+    examples = [(c, e) for c, e in console_examples() if not c.startswith(("$ ecorules serve", "$ curl "))]
     assert examples
     runner = CliRunner()
-    for example in examples:
-        lines = example.strip("\n").splitlines()
-        command, expected = lines[0], lines[1:]
-        assert command.startswith("$ ecorules ")
+    for command, expected in examples:
+        assert command.startswith("$ ecorules "), command
         result = runner.invoke(main, shlex.split(command[len("$ ecorules "):]))
         assert result.exit_code == 0, result.output
-        actual = result.stdout.splitlines()
-        for want, got in zip(expected, actual):
-            if want.endswith("…"):
-                assert got.startswith(want[:-1]), (want, got)
-            else:
-                assert got == want
-        assert len(actual) >= len(expected)
+        assert_output(expected, result.stdout.splitlines())
+
+
+def _curl(argv: list[str], base_url: str) -> str:
+    """Run a README curl command against base_url: the real curl when installed, else the same request by httpx
+    (the subset the README uses: -s, -H, -d, the URL)."""
+    url = next(a for a in argv if a.startswith(("localhost:", "http://localhost:")))
+    target = base_url + url.split(":8080", 1)[1]
+    argv = [target if a == url else a for a in argv]
+    if shutil.which("curl"):
+        return subprocess.run(["curl", *argv], capture_output=True, text=True, timeout=60, check=True).stdout
+    import httpx
+    headers, data, args = {}, None, iter(argv)
+    for arg in args:
+        if arg == "-H":
+            name, _, value = next(args).partition(":")
+            headers[name.strip()] = value.strip()
+        elif arg == "-d":
+            data = next(args).encode("utf-8")
+        else:
+            assert arg in ("-s", target), f"the README uses a curl option this test cannot replay: {arg}"
+    assert target.isascii(), "curl sends a non-ASCII URL raw, and the server refuses it: percent-encode it"
+    response = httpx.request("POST" if data is not None else "GET", target, headers=headers, content=data, timeout=60)
+    return response.text
+
+
+def test_service_examples_run_as_shown(tmp_path):
+    """The README's `ecorules serve` example runs as the real process; its curl examples are called against it."""
+    from serving import Served, free_port
+    examples = console_examples()
+    serve = [(c, e) for c, e in examples if c.startswith("$ ecorules serve")]
+    curls = [(c, e) for c, e in examples if c.startswith("$ curl ")]
+    assert len(serve) == 1 and curls
+    (command, expected_log), = serve
+    port = free_port()
+    args = [str(port) if a == "8080" else a for a in shlex.split(command[len("$ ecorules serve "):])]
+    assert str(port) in args, "the serve example names --port 8080"
+    server = Served(tmp_path, *args, port=port)
+    try:
+        server.wait_ready()
+        for command, expected in curls:
+            output = _curl(shlex.split(command[len("$ curl "):]), server.url)
+            assert_output(expected, output.splitlines())
+        log = server.log().splitlines()
+        for want in expected_log:  # each shown line matches a later log line; … stands for anything
+            pattern = ".*".join(re.escape(part) for part in want.replace("8080", str(port)).split("…"))
+            while log and not re.fullmatch(pattern, log[0]):
+                log.pop(0)
+            assert log, f"no log line like {want!r} in:\n{server.log()}"
+    finally:
+        server.stop()
+
+
+def test_every_service_error_code_and_endpoint_is_documented():
+    from ecorules.web.app import ERROR_CODES, create_app
+    service = section("As a service")
+    for code, status in ERROR_CODES.items():
+        assert f"| {status} | `{code}` |" in service, code
+    paths = {route.path for route in create_app().routes if route.path.startswith(("/v1", "/healthz", "/readyz"))}
+    for path in paths:
+        shown = path.replace("{name}", "{matter\\|resolution\\|rulebook}")
+        assert f" {shown}` |" in service, path
 
 
 def test_rulebook_format_doc_names_every_condition_test():
