@@ -344,11 +344,11 @@ def review(draft, district, output_format, output, as_of, rules_dir):
     assistants with their basis beside the draft's own 责任单位. Exit 0 when reviewed, 1 when the draft cannot be
     read (PDF, encrypted, corrupt, empty, no task column) or on a usage error.
     """
-    from .review import default_output, output_format as format_for, render_json, render_markdown, review_draft
-    from .review import summary_lines, write_review
+    from .review import (ReviewError, default_output, output_format as format_for, render_json, render_markdown,
+                         review_draft, summary_lines, write_review)
     fmt = format_for(output, output_format)
     if output == "-" and fmt in ("xlsx", "docx"):
-        raise click.UsageError(f"{fmt} 不能写到标准输出，请用 -o 指定文件。")
+        raise ReviewError(f"{fmt} 不能写到标准输出，请用 -o 指定文件。")
     result = review_draft(draft, rules=rules_dir, district=district, as_of=as_of.date() if as_of else None)
     if output in (None, "-") and fmt in ("md", "json"):
         click.echo(render_markdown(result) if fmt == "md" else render_json(result), nl=False)

@@ -123,6 +123,10 @@ def _option_jurisdiction(org: OrgGraph, district: str, path: str) -> str:
     if district.strip() in _MUNICIPAL_WORDS:
         return MUNICIPAL
     code = org.jurisdiction_of(district)
+    merged = org.merged_into(district) if code is None else None
+    if merged:
+        raise ReviewError(f"--district：“{district}”已撤销并入{org.districts[merged].name}，请写 --district "
+                          f"{org.districts[merged].name}。", None, [district])
     if code is None:
         raise ReviewError(f"--district：未知的区“{district}”。{suggest(district, org.district_choices(), '区')}",
                           None, [district])

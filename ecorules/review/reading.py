@@ -104,10 +104,10 @@ def _office_package(path: str, what: str) -> None:
     data = Path(path).read_bytes()
     if data.startswith(_OLE):
         if _ENCRYPTED in data:
-            raise ReviewError(f"{what}文件已加密（设有打开密码），无法读取。请取消密码后另存一份再审查。", path, ["encrypted"])
+            raise ReviewError(f"{what} 文件已加密（设有打开密码），无法读取。请取消密码后另存一份再审查。", path, ["encrypted"])
         raise ReviewError(f"该文件不是 {what}，而是旧版 Office 格式（.doc / .xls）。请另存为新格式后再审查。", path, ["ole"])
     if not zipfile.is_zipfile(path):
-        raise ReviewError(f"{what}文件已损坏或不是 {what}（不是有效的 Office Open XML 压缩包）。", path, ["corrupt"])
+        raise ReviewError(f"{what} 文件已损坏或不是 {what}（不是有效的 Office Open XML 压缩包）。", path, ["corrupt"])
 
 
 def _read_docx(path: str) -> Draft:

@@ -141,11 +141,14 @@ def find_clauses(text: str, is_unit: Callable[[str], bool]) -> tuple[str, list[C
 
 
 def looks_like_units(inner: str, is_unit: Callable[[str], bool]) -> bool:
-    """A bare parenthesis is a unit list when its names end like bodies and at least one is a known unit."""
+    """A bare parenthesis is a unit list when it says who leads (`X牵头`), or when its names end like bodies and at
+    least one is a known unit."""
     clause = parse_clause(inner)
     names = clause.leads + clause.assists + clause.listed
     if not names or any(_NOT_A_NAME.search(n) or len(n) > 30 for n in names):
         return False
+    if clause.leads and all(_ORG_SUFFIX.search(n) for n in clause.leads):   # `（X牵头，Y配合）` says so itself
+        return True
     if not all(_ORG_SUFFIX.search(n) or is_unit(n) for n in names):
         return False
     return any(is_unit(n) for n in names)
