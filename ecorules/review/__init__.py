@@ -9,7 +9,8 @@ draft's own 责任单位 disagree.
 Modules: reading (DOCX / Markdown / text / XLSX → paragraphs and tables), splitting (numbering and task tables →
 tasks), units (unit clauses, names → departments), core (resolve and compare), writing (XLSX / Markdown / JSON / DOCX).
 """
-from .core import VERDICTS_ZH, Review, ReviewedTask, ReviewSummary, basis_citations, document_jurisdiction, review_draft
+from .core import (VERDICTS_ZH, Review, ReviewedTask, ReviewNote, ReviewSummary, basis_citations, document_jurisdiction,
+                   review_draft)
 from .reading import INPUT_FORMATS, ReviewError, read_draft
 from .splitting import DraftTask, split_draft
 from .units import UnitMapper, UnitRef, parse_clause
@@ -23,6 +24,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "Review",
     "ReviewError",
+    "ReviewNote",
     "ReviewSummary",
     "ReviewedTask",
     "UnitMapper",

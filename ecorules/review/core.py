@@ -11,7 +11,7 @@ import os
 import re
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine import Engine, default_rules_path
 from ..errors import suggest
@@ -25,6 +25,21 @@ Verdict = Literal["agree", "disagree", "no_draft_lead", "undecidable"]
 VERDICTS_ZH = {"agree": "一致", "disagree": "不一致", "no_draft_lead": "草案未明确牵头", "undecidable": "无法判断"}
 LeadStated = Literal["explicit", "first_listed", "unordered", "none"]
 _MUNICIPAL_WORDS = ("sh", "市", "市级", "全市", "上海市", "municipal")
+
+
+class ReviewNote(BaseModel):
+    """A remark on one task: a stable code for programs, the Chinese sentence for the reviewer (as MatterWarning)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="no_lead_named, unordered, no_suggestion, disagree, level_differs, unknown_lead, "
+                                  "several_leads, inherited_units, heading_retry, unknown_units, vague_units, "
+                                  "absent_units, assist_missing")
+    message: str
+
+
+def _note(notes: list[ReviewNote], code: str, message: str) -> None:
+    notes.append(ReviewNote(code=code, message=message))
 
 
 class ReviewedTask(BaseModel):
@@ -46,7 +61,7 @@ class ReviewedTask(BaseModel):
     candidates: list[Department] = Field(default_factory=list, description="tied leads when status is conflict")
     basis: list[str] = Field(default_factory=list, description="citations (rule id) of the suggestion / 依据")
     verdict: Verdict
-    notes: list[str] = Field(default_factory=list, description="Chinese remarks for the reviewer / 说明")
+    notes: list[ReviewNote] = Field(default_factory=list, description="remarks for the reviewer / 说明")
     resolution: Resolution
 
 
@@ -153,7 +168,7 @@ def _review_task(engine: Engine, mapper: UnitMapper, seq: int, task: DraftTask, 
         stated = "unordered"
     draft_lead = [mapper.map(n) for n in leads]
     draft_assist = [mapper.map(n) for n in assists]
-    notes: list[str] = []
+    notes: list[ReviewNote] = []
     resolution = _resolve(engine, seq, task.text or task.number, jurisdiction, as_of)
     if resolution.status == "unassigned" and resolution.category is None and task.path:
         # a sub-item often leaves its subject to the heading above it (（三）加强扬尘管控 › 1. 推进在线监测全覆盖)
@@ -161,12 +176,12 @@ def _review_task(engine: Engine, mapper: UnitMapper, seq: int, task: DraftTask, 
         retry = _resolve(engine, seq, f"{heading}：{task.text}", jurisdiction, as_of)
         if retry.lead is not None:
             resolution = retry
-            notes.append(f"本条文字未能归类，按上级标题“{heading}”一并判断。")
+            _note(notes, "heading_retry", f"本条文字未能归类，按上级标题“{heading}”一并判断。")
     verdict = _judge(draft_lead, stated, resolution, notes)
     if task.inherited_from:
-        notes.append(f"本条未单列责任单位，沿用上级标题 {task.inherited_from} 所列单位。")
+        _note(notes, "inherited_units", f"本条未单列责任单位，沿用上级标题 {task.inherited_from} 所列单位。")
     if len(draft_lead) > 1:
-        notes.append(f"草案列了 {len(draft_lead)} 个牵头单位（{'、'.join(u.label for u in draft_lead)}）；"
+        _note(notes, "several_leads", f"草案列了 {len(draft_lead)} 个牵头单位（{'、'.join(u.label for u in draft_lead)}）；"
                      "（九）要求明确牵头部门，宜只列一个。")
     _unit_notes(draft_lead + draft_assist, notes)
     _assist_notes(draft_lead + draft_assist, resolution, notes)
@@ -196,34 +211,34 @@ def basis_citations(resolution: Resolution) -> list[str]:
     return []
 
 
-def _judge(draft_lead: list[UnitRef], stated: str, resolution: Resolution, notes: list[str]) -> str:
+def _judge(draft_lead: list[UnitRef], stated: str, resolution: Resolution, notes: list[ReviewNote]) -> str:
     lead = resolution.lead
     if not draft_lead:
         if stated == "unordered":
-            notes.append("草案声明所列单位排名不分先后，未明确谁牵头；（九）要求政策文件明确牵头部门。")
+            _note(notes, "unordered", "草案声明所列单位排名不分先后，未明确谁牵头；（九）要求政策文件明确牵头部门。")
         else:
-            notes.append("草案未写明牵头单位；（九）要求政策文件明确承担具体事项的责任部门特别是牵头部门。")
+            _note(notes, "no_lead_named", "草案未写明牵头单位；（九）要求政策文件明确承担具体事项的责任部门特别是牵头部门。")
         if lead is None:
-            notes.append(_why_no_lead(resolution))
+            _note(notes, "no_suggestion", _why_no_lead(resolution))
         return "no_draft_lead"
     if lead is None:
-        notes.append(_why_no_lead(resolution))
+        _note(notes, "no_suggestion", _why_no_lead(resolution))
         return "undecidable"
     for unit in draft_lead:
         if unit.department is not None and unit.department.id == lead.id:
             return "agree"
     for unit in draft_lead:
         if unit.role == lead.role and unit.scope in ("body", "each_district"):
-            notes.append(f"职能一致、层级不同：草案为“{unit.label}”，规则库按本文件层级建议“{lead.short_name}”。")
+            _note(notes, "level_differs", f"职能一致、层级不同：草案为“{unit.label}”，规则库按本文件层级建议“{lead.short_name}”。")
             return "agree"
     first = draft_lead[0]
     if first.scope in ("unknown", "vague"):
-        notes.append(f"草案所列牵头单位“{first.text}”无法对应到组织图中的部门，无法比对。")
+        _note(notes, "unknown_lead", f"草案所列牵头单位“{first.text}”无法对应到组织图中的部门，无法比对。")
         return "undecidable"
     assist_ids = {d.id for d in resolution.assist}
     where = "（规则库列为配合部门）" if first.department is not None and first.department.id in assist_ids else ""
     cites = "；".join(basis_citations(resolution)) or "—"
-    notes.append(f"草案由“{first.label}”牵头{where}，规则库建议由“{lead.short_name}”牵头，依据：{cites}。")
+    _note(notes, "disagree", f"草案由“{first.label}”牵头{where}，规则库建议由“{lead.short_name}”牵头，依据：{cites}。")
     return "disagree"
 
 
@@ -242,25 +257,25 @@ def _why_no_lead(resolution: Resolution) -> str:
     return f"规则库没有适用于本条的分工规则（未能归类），无法建议牵头部门；{tail}。"
 
 
-def _unit_notes(units: list[UnitRef], notes: list[str]) -> None:
+def _unit_notes(units: list[UnitRef], notes: list[ReviewNote]) -> None:
     unknown = [u.text for u in units if u.scope == "unknown"]
     vague = [u.text for u in units if u.scope == "vague"]
     absent = [u.text for u in units if u.scope == "absent"]
     if unknown:
-        notes.append(f"未能识别的单位（不在组织图中，按原文保留，请核实名称）：{'、'.join(unknown)}。")
+        _note(notes, "unknown_units", f"未能识别的单位（不在组织图中，按原文保留，请核实名称）：{'、'.join(unknown)}。")
     if vague:
-        notes.append(f"“{'、'.join(vague)}”未指明具体部门。")
+        _note(notes, "vague_units", f"“{'、'.join(vague)}”未指明具体部门。")
     if absent:
-        notes.append(f"本级没有对应机构（据组织数据）：{'、'.join(absent)}。")
+        _note(notes, "absent_units", f"本级没有对应机构（据组织数据）：{'、'.join(absent)}。")
 
 
-def _assist_notes(units: list[UnitRef], resolution: Resolution, notes: list[str]) -> None:
+def _assist_notes(units: list[UnitRef], resolution: Resolution, notes: list[ReviewNote]) -> None:
     if not units or not resolution.assist:
         return
     named_roles = {u.role for u in units if u.role}
     missing = [d.short_name for d in resolution.assist if d.role not in named_roles]
     if missing:
-        notes.append(f"规则库建议的配合部门中草案未列：{'、'.join(missing)}。")
+        _note(notes, "assist_missing", f"规则库建议的配合部门中草案未列：{'、'.join(missing)}。")
 
 
 def _summary(tasks: list[ReviewedTask]) -> ReviewSummary:

@@ -159,7 +159,8 @@ def _numbered_tasks(draft: Draft, is_unit, first_is_lead: bool) -> Split:
         if not clauses:
             for above in reversed(chain):
                 if clauses_of[id(above)][1]:
-                    clauses, inherited = clauses_of[id(above)][1], "".join(n.label for n in above.ancestors()) + above.label
+                    clauses = clauses_of[id(above)][1]
+                    inherited = "".join(n.label for n in above.ancestors()) + above.label
                     break
         tasks.append(DraftTask(number="".join(n.label for n in chain) + node.label,
                                path=[n.label + _headline(clauses_of[id(n)][0]) for n in chain],

@@ -45,7 +45,7 @@ def _row(task: ReviewedTask) -> list[str]:
         suggested = "—"
     return [str(task.seq), task.number, " › ".join(task.path), task.text, lead or "—", _units(task.draft_assist),
             suggested, "、".join(d.short_name for d in task.suggested_assist), "\n".join(task.basis),
-            VERDICTS_ZH[task.verdict], "\n".join(task.notes)]
+            VERDICTS_ZH[task.verdict], "\n".join(n.message for n in task.notes)]
 
 
 def level_text(review: Review) -> str:
@@ -92,7 +92,7 @@ def render_markdown(review: Review) -> str:
     def cell(text: str) -> str:
         return (text or "").replace("|", "\\|").replace("\n", "<br>")
     out = [f"# 草案审查意见：{Path(review.draft).name}", ""]
-    out += [f"- {line.strip()}" if not line.startswith("  ") else f"  - {line.strip()}" for line in summary_lines(review)]
+    out += [("  - " if line.startswith("  ") else "- ") + line.strip() for line in summary_lines(review)]
     out += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table_rows(review)]
     return "\n".join(out) + "\n"
