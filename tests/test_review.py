@@ -324,3 +324,76 @@ def test_readme_rows_match_the_output_on_the_drafts_side(sample_review):
               if line.startswith("| ") and line[2].isdigit()}
     for line in shown:
         assert line.split(" | ")[:6] == actual[line.split(" | ")[0]].split(" | ")[:6]
+
+
+# ------------------------------------------------------------------ other shapes of drafts
+def test_lead_marked_in_brackets(tmp_path, default_engine):
+    path = write(tmp_path, "m.md", """
+        一、重点任务
+        1. 开展餐饮油烟专项整治。（责任单位：市市场监管局、市生态环境局（牵头）、各区政府）
+    """)
+    task = review(path, default_engine).tasks[0]
+    assert task.lead_stated == "explicit" and task.draft_lead[0].department.id == "sh.sthj"
+    assert [u.text for u in task.draft_assist] == ["市市场监管局", "各区政府"] and task.verdict == "agree"
+    assert task.text == "开展餐饮油烟专项整治。"
+
+
+def test_articles_of_a_measure(tmp_path, default_engine):
+    path = write(tmp_path, "办法.md", """
+        上海市某某管理办法（草案）
+        第一章 总则
+        第一条 为了加强管理，制定本办法。
+        第二章 职责分工
+        第五条 市生态环境局负责餐饮油烟污染防治的统一监督管理。（责任单位：市生态环境局）
+        第六条 建设工程施工扬尘由建设管理部门负责监督管理：
+        （一）督促施工单位落实扬尘防治措施；（责任单位：市住房城乡建设管理委）
+        （二）依法查处违法行为。（责任单位：市城管执法局）
+    """)
+    result = review(path, default_engine)
+    assert [t.number for t in result.tasks] == ["第二章 第五条", "第二章 第六条 （一）", "第二章 第六条 （二）"]
+    assert result.skipped == 1 and result.tasks[0].verdict == "agree"
+
+
+def test_docx_task_table(tmp_path, default_engine):
+    import docx
+    document = docx.Document()
+    document.add_paragraph("上海市闵行区噪声污染防治行动方案（2025—2027年）")
+    table = document.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["序号", "工作任务", "责任单位", "完成时间"]):
+        cell.text = text
+    for row in (["1", "严格夜间施工管理，查处未经许可夜间施工", "区生态环境局、区建设管理委", "2025年"],
+                ["2", "治理广场舞等社会生活噪声", "区公安分局、各街镇", "2026年"]):
+        for cell, text in zip(table.add_row().cells, row):
+            cell.text = text
+    path = tmp_path / "闵行.docx"
+    document.save(path)
+    result = review(path, default_engine)
+    assert result.split_by == "table" and result.jurisdiction == "minhang" and result.level_from == "document"
+    assert [t.number for t in result.tasks] == ["1", "2"]
+    assert result.tasks[0].draft_lead[0].department.id == "minhang.sthj"
+    assert result.tasks[1].draft_assist[0].department.id == "minhang.jiezhen"
+
+
+def test_markdown_pipe_table(tmp_path, default_engine):
+    path = write(tmp_path, "t.md", """
+        # 重点任务分工
+
+        | 序号 | 重点任务 | 牵头单位 | 配合单位 |
+        |:---:|---|---|---|
+        | 一 | 大气污染防治 | | |
+        | 1 | 开展餐饮油烟专项整治 | 市生态环境局 | 市市场监管局、各区政府 |
+        | 2 | 推进建设工地扬尘在线监测 | | |
+    """)
+    result = review(path, default_engine)
+    first, second = result.tasks
+    assert first.path == ["一、大气污染防治"] and first.lead_stated == "explicit"
+    assert first.draft_assist[1].scope == "each_district"
+    assert second.verdict == "no_draft_lead" and result.summary.without_draft_lead == ["2"]
+
+
+def test_unwritable_output_is_a_message(tmp_path, sample_review):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ReviewError) as caught:
+        write_review(sample_review, str(blocker / "sub" / "r.xlsx"), "xlsx")
+    assert "无法写入" in caught.value.message

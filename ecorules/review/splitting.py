@@ -15,16 +15,20 @@ from .reading import Draft, ReviewError, Table
 from .units import NO_ORDER, UNIT_LINE, Clause, find_clauses, parse_clause
 
 _CN = "一二三四五六七八九十百零〇两"
+# (level, pattern, how the label is written back); 章 / 节 / 条 of an 办法 or 规定 sit above 一、
 NUMBERING = (
-    (1, re.compile(rf"^([{_CN}]{{1,3}})\s*[、．.]\s*")),
-    (2, re.compile(rf"^[（(]\s*([{_CN}]{{1,3}})\s*[）)]\s*")),
-    (3, re.compile(r"^(\d{1,3})\s*(?:[、．]|\.(?!\d))\s*")),
-    (4, re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*")),
-    (5, re.compile(r"^([①-⑳])\s*")),
+    (0.0, re.compile(rf"^第([{_CN}\d]{{1,4}})章\s*"), "第{}章 "),
+    (0.5, re.compile(rf"^第([{_CN}\d]{{1,4}})节\s*"), "第{}节 "),
+    (0.8, re.compile(rf"^第([{_CN}\d]{{1,4}})条\s*"), "第{}条 "),
+    (1, re.compile(rf"^([{_CN}]{{1,3}})\s*[、．.]\s*"), "{}、"),
+    (2, re.compile(rf"^[（(]\s*([{_CN}]{{1,3}})\s*[）)]\s*"), "（{}）"),
+    (3, re.compile(r"^(\d{1,3})\s*(?:[、．]|\.(?!\d))\s*"), "{}."),
+    (4, re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*"), "（{}）"),
+    (5, re.compile(r"^([①-⑳])\s*"), "{}"),
 )
-_LABEL_FORM = {1: "{}、", 2: "（{}）", 3: "{}.", 4: "（{}）", 5: "{}"}
+_LABEL_FORM = {level: form for level, _, form in NUMBERING}
 # parts of a plan that set out aims, not tasks (their numbered items are not reviewed)
-NOT_TASKS = re.compile(r"^(总体要求|指导思想|基本原则|工作原则|主要目标|工作目标|总体目标|总体思路|编制依据|适用范围|目标指标)")
+NOT_TASKS = re.compile(r"^(总体要求|指导思想|基本原则|工作原则|主要目标|工作目标|总体目标|总体思路|编制依据|适用范围|目标指标|总则|附则)")
 _APPENDIX = re.compile(r"^附件\s*\d*\s*[：:]?")
 
 TASK_COLUMNS = ("任务", "任务名称", "工作任务", "重点任务", "主要任务", "任务内容", "具体任务", "工作内容", "任务措施",
@@ -61,18 +65,18 @@ def normal_header(text: str) -> str:
     return re.sub(r"[\s*＊:：]", "", text or "")
 
 
-def numbering(text: str) -> Optional[tuple[int, str, str]]:
+def numbering(text: str) -> Optional[tuple[float, str, str]]:
     """(level, label, rest) when a paragraph opens with a number of the draft's numbering."""
-    for level, pattern in NUMBERING:
+    for level, pattern, form in NUMBERING:
         match = pattern.match(text)
         if match and text[match.end():].strip():
-            return level, _LABEL_FORM[level].format(match.group(1)), text[match.end():].strip()
+            return level, form.format(match.group(1)), text[match.end():].strip()
     return None
 
 
 @dataclass
 class _Node:
-    level: int
+    level: float
     label: str
     texts: list[str]
     where: str
@@ -162,7 +166,7 @@ def _numbered_tasks(draft: Draft, is_unit, first_is_lead: bool) -> Split:
                     clauses = clauses_of[id(above)][1]
                     inherited = "".join(n.label for n in above.ancestors()) + above.label
                     break
-        tasks.append(DraftTask(number="".join(n.label for n in chain) + node.label,
+        tasks.append(DraftTask(number=("".join(n.label for n in chain) + node.label).strip(),
                                path=[n.label + _headline(clauses_of[id(n)][0]) for n in chain],
                                text=text, where=node.where, clauses=clauses, inherited_from=inherited))
     return Split(tasks, preamble, first_is_lead, "numbering", skipped)
@@ -204,7 +208,7 @@ def _table_tasks(table: Table, header_index: int, is_unit) -> list[DraftTask]:
             title = next(iter(filled))
             found = numbering(title)
             level = found[0] if found else 1
-            heading = heading[:max(0, level - 1)] + [title]
+            heading = heading[:max(0, int(level) - 1)] + [title]
             continue
         if not texts:
             continue
@@ -241,4 +245,4 @@ def _chapter_level(number: str, text: str) -> Optional[int]:
     if re.fullmatch(f"[（(][{_CN}]{{1,3}}[）)]", number):
         return 2
     found = numbering(text)
-    return found[0] if found and found[0] <= 2 else None
+    return max(1, int(found[0])) if found and found[0] <= 2 else None

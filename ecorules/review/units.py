@@ -36,6 +36,9 @@ _ASSIST_TAIL = re.compile(r"(配合|参与|协同|协助|协办|按职责分工�
 _NOT_A_NAME = re.compile(r"^(含|包括|如|即|以下|不含|简称|其中|例如|全市|到\d|\d)")
 _ORG_SUFFIX = re.compile(r"(局|委|办|政府|中心|院|部|署|会|街镇|街道|乡镇|镇|公司|集团|各区|单位|部门|分局|支队|总队|小组|海关)$")
 _VAGUE = re.compile(r"^(各|其他)?(有关|相关|相应)?(部门|单位|方面|责任单位|职能部门|委办局)(等)?$|^各(有关|相关)")
+# `X（牵头）` inside a list of units
+_LEAD_MARKER = re.compile(r"\s*[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]")
+LEAD_MARK = "※"
 # the draft's own statement of how its lists are ordered
 NO_ORDER = re.compile(r"排名不分先后|排序不分先后|不分先后")
 
@@ -81,6 +84,7 @@ def split_names(text: str) -> list[str]:
     names = []
     for piece in _SPLIT.split(text):
         piece = piece.strip("。.：: \u3000")
+        piece = re.sub(r"[（(][^（）()]*[）)]$", "", piece) if not piece.endswith(LEAD_MARK) else piece
         piece = re.sub(r"等$", "", piece)
         if piece and piece not in names:
             names.append(piece)
@@ -88,8 +92,13 @@ def split_names(text: str) -> list[str]:
 
 
 def parse_clause(text: str) -> Clause:
-    """`牵头单位：X；配合单位：Y、Z` / `X牵头，Y、Z配合` / `X、Y、Z` → a Clause (who is lead decided later)."""
-    clause = Clause(text.strip())
+    """`牵头单位：X；配合单位：Y、Z` / `X牵头，Y、Z配合` / `X（牵头）、Y` / `X、Y、Z` → a Clause (who leads is decided
+    later, by lead_and_assist)."""
+    text = mark_leads(text)
+    clause = Clause(text.strip().replace(LEAD_MARK, "（牵头）"))
+    marked = [n.rstrip(LEAD_MARK) for n in split_names(text) if n.endswith(LEAD_MARK)]
+    text = text.replace(LEAD_MARK, "")
+    clause.leads.extend(marked)
     for segment in re.split(r"[；;]", text):
         segment = segment.strip()
         if not segment:
@@ -112,7 +121,15 @@ def parse_clause(text: str) -> Clause:
                 clause.assists.extend(split_names(_ASSIST_TAIL.sub("", part)))
             else:
                 clause.listed.extend(split_names(part))
+    if marked:   # X（牵头） among 责任单位: the others assist
+        clause.leads = list(dict.fromkeys(clause.leads))
+        clause.listed = [n for n in clause.listed if n not in clause.leads]
     return clause
+
+
+def mark_leads(text: str) -> str:
+    """`市生态环境局（牵头）` → `市生态环境局※`, so the marker survives bracket matching and splitting."""
+    return _LEAD_MARKER.sub(LEAD_MARK, text)
 
 
 def lead_and_assist(clause: Clause, first_is_lead: bool) -> tuple[list[str], list[str], str]:
@@ -126,6 +143,7 @@ def lead_and_assist(clause: Clause, first_is_lead: bool) -> tuple[list[str], lis
 
 def find_clauses(text: str, is_unit: Callable[[str], bool]) -> tuple[str, list[Clause]]:
     """(the task's text without its unit clauses, the clauses found in it)."""
+    text = mark_leads(text)
     clauses = [parse_clause(m.group(1)) for m in LABELLED_BRACKET.finditer(text)]
     text = LABELLED_BRACKET.sub("", text).strip()
     tail = LABELLED_TAIL.search(text)
@@ -137,7 +155,7 @@ def find_clauses(text: str, is_unit: Callable[[str], bool]) -> tuple[str, list[C
         clauses.append(parse_clause(bare.group(1)))
         stop = "。" if text.rstrip().endswith("。") else ""
         text = text[:bare.start()].rstrip("，,；; ") + stop
-    return text.strip(), clauses
+    return text.replace(LEAD_MARK, "（牵头）").strip(), clauses
 
 
 def looks_like_units(inner: str, is_unit: Callable[[str], bool]) -> bool:

@@ -113,7 +113,7 @@ def _write_xlsx(review: Review, target: Path) -> None:
     sheet.title = "审查意见"
     sheet.append(list(COLUMNS))
     for row in table_rows(review):
-        sheet.append(row)
+        sheet.append([int(row[0]), *row[1:]])   # 序号 a number, so it sorts as one
     wrap = Alignment(wrap_text=True, vertical="top")
     for row in sheet.iter_rows():
         for c in row:
@@ -180,9 +180,12 @@ def write_review(review: Review, output: str, fmt: str) -> Path:
         raise ReviewError(f"输出文件 {output} 就是草案本身，拒绝覆盖。请用 -o 指定另一个文件。", None, [output])
     if target.is_dir():
         raise ReviewError(f"输出路径 {output} 是一个目录。", None, [output])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(handle)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise ReviewError(f"无法写入 {output}：{exc.strerror}", None, [output]) from None
     try:
         if fmt == "xlsx":
             _write_xlsx(review, Path(temporary))
@@ -192,6 +195,9 @@ def write_review(review: Review, output: str, fmt: str) -> Path:
             text = render_markdown(review) if fmt == "md" else render_json(review)
             Path(temporary).write_text(text, encoding="utf-8")
         os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise ReviewError(f"无法写入 {output}：{exc.strerror}", None, [output]) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
