@@ -397,3 +397,22 @@ def test_unwritable_output_is_a_message(tmp_path, sample_review):
     with pytest.raises(ReviewError) as caught:
         write_review(sample_review, str(blocker / "sub" / "r.xlsx"), "xlsx")
     assert "无法写入" in caught.value.message
+
+
+def test_cli_with_another_rulebook(make_rulebook):
+    rules = make_rulebook({"assign/fumes.yaml": """
+        stage: assign
+        source: 测试规则
+        rules:
+          - id: t.fumes
+            title: 油烟由市场监管部门牵头（测试）
+            cite: 第一条
+            when: {title: {contains: 油烟}}
+            lead: scjgj
+    """})
+    result = CliRunner().invoke(main, ["review", str(DRAFTS / f"{STEM}-责任单位.md"), "--rules", str(rules),
+                                       "--format", "json", "--as-of", "2025-06-01"])
+    assert result.exit_code == 0, result.output
+    fumes = json.loads(result.stdout)["tasks"][1]
+    assert fumes["suggested_lead"]["id"] == "huangpu.scjgj" and fumes["verdict"] == "disagree"
+    assert fumes["basis"] == ["《测试规则》第一条（t.fumes）"]

@@ -127,11 +127,7 @@ def _review(engine: Engine, draft, path: str, district: Optional[str], as_of: dt
                   jurisdiction_name=name,
                   level="municipal" if jurisdiction == MUNICIPAL else "district", level_from=level_from,
                   first_listed_is_lead=split.first_is_lead, skipped=split.skipped, as_of=as_of, tasks=tasks,
-                  summary=_summary(tasks), rulebook=tasks[0].resolution.rulebook if tasks else _stamp(engine))
-
-
-def _stamp(engine: Engine) -> RulebookStamp:
-    return engine.invalid("stamp", "—").rulebook
+                  summary=_summary(tasks), rulebook=tasks[0].resolution.rulebook)
 
 
 def _option_jurisdiction(org: OrgGraph, district: str, path: str) -> str:
