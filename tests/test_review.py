@@ -416,3 +416,25 @@ def test_cli_with_another_rulebook(make_rulebook):
     fumes = json.loads(result.stdout)["tasks"][1]
     assert fumes["suggested_lead"]["id"] == "huangpu.scjgj" and fumes["verdict"] == "disagree"
     assert fumes["basis"] == ["《测试规则》第一条（t.fumes）"]
+
+
+@pytest.mark.parametrize("header, kind", [
+    ("工作任务", "task"), ("主要任务和措施", "task"), ("具体工作内容", "task"), ("序号", "number"), ("任务编号", "number"),
+    ("责任单位（排名第一的为牵头单位）", "units"), ("牵头部门*", "lead"), ("配合部门", "assist"), ("完成时限", None),
+    ("任务完成时间", None), ("备注", None), ("重点领域", "section"),
+])
+def test_column_kinds(header, kind):
+    from ecorules.review.splitting import column_kind
+    assert column_kind(header) == kind
+
+
+def test_no_task_column_below_a_title_row(tmp_path, default_engine):
+    path = tmp_path / "t.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["2025年重点任务分工表"])
+    workbook.active.append(["序号", "内容说明", "完成时限"])
+    workbook.active.append([1, "……", "2025年底"])
+    workbook.save(path)
+    with pytest.raises(ReviewError) as caught:
+        review(path, default_engine)
+    assert caught.value.found == ["序号", "内容说明", "完成时限"]

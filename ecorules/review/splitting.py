@@ -110,7 +110,9 @@ def split_draft(draft: Draft, is_unit: Callable[[str], bool]) -> Split:
         return split
     if draft.tables and not any(b.text for b in draft.blocks if numbering(b.text)):
         table = draft.tables[0]
-        found = [c for c in table.rows[0][1] if c] if table.rows else []
+        header = next((cells for _, cells in table.rows[:10] if len({c for c in cells if c}) >= 2),
+                      table.rows[0][1] if table.rows else [])
+        found = [c for c in header if c]
         raise ReviewError(f"表格中没有任务列（{table.where}找到的列：{'、'.join(found) or '无'}）。"
                           f"任务列的列名应为 {'、'.join(TASK_COLUMNS[:8])} 等之一。", draft.path, found)
     first = next((b.text for b in draft.blocks if b.text.strip()), "")
@@ -179,21 +181,46 @@ def _headline(text: str) -> str:
 
 
 # ------------------------------------------------------------------ task tables
+def column_kind(header: str) -> Optional[str]:
+    """What a column holds, from its header: task, number, section, units, lead, assist (None: not read).
+
+    Exact names first; then words inside a longer header (`主要任务和措施`, `责任单位（排名第一的为牵头单位）`).
+    """
+    h = normal_header(header)
+    for kind, names in (("task", TASK_COLUMNS), ("number", NUMBER_COLUMNS), ("section", SECTION_COLUMNS),
+                        ("units", UNIT_COLUMNS), ("lead", LEAD_COLUMNS), ("assist", ASSIST_COLUMNS)):
+        if h in names:
+            return kind
+    if not h or re.search(r"时限|时间|进度|期限|备注|成效|目标值|指标值|资金|投资", h):
+        return None
+    if re.search(r"序号|编号", h):
+        return "number"
+    if re.search(r"责任单位|责任部门|实施单位|责任主体", h):
+        return "units"
+    if re.search(r"牵头|主责|主办", h):
+        return "lead"
+    if re.search(r"配合|协办|协同|参与", h):
+        return "assist"
+    if re.search(r"任务|措施|工作内容|具体内容|事项", h):
+        return "task"
+    return None
+
+
 def _header_index(table: Table) -> Optional[int]:
+    """The first of the first ten rows that names a task column (a title row above it has a single cell)."""
     for index, (_, cells) in enumerate(table.rows[:10]):
-        if any(normal_header(c) in TASK_COLUMNS for c in cells):
+        if len({c for c in cells if c}) >= 2 and any(column_kind(c) == "task" for c in cells):
             return index
     return None
 
 
 def _table_tasks(table: Table, header_index: int, is_unit) -> list[DraftTask]:
-    header = [normal_header(c) for c in table.rows[header_index][1]]
+    kinds = [column_kind(c) for c in table.rows[header_index][1]]
 
-    def columns(names):
-        return [i for i, h in enumerate(header) if h in names]
-    task_cols, number_cols = columns(TASK_COLUMNS), columns(NUMBER_COLUMNS)
-    section_cols = columns(SECTION_COLUMNS)
-    lead_cols, assist_cols, unit_cols = columns(LEAD_COLUMNS), columns(ASSIST_COLUMNS), columns(UNIT_COLUMNS)
+    def columns(kind):
+        return [i for i, k in enumerate(kinds) if k == kind]
+    task_cols, number_cols, section_cols = columns("task"), columns("number"), columns("section")
+    lead_cols, assist_cols, unit_cols = columns("lead"), columns("assist"), columns("units")
     tasks: list[DraftTask] = []
     heading: list[str] = []
     sections: dict[int, str] = {}
