@@ -34,6 +34,7 @@ __all__ = [
     "default_output",
     "document_jurisdiction",
     "output_format",
+    "parse_clause",
     "read_draft",
     "render_json",
     "render_markdown",

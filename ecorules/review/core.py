@@ -110,7 +110,7 @@ def review_draft(path: str | os.PathLike, *, engine: Optional[Engine] = None, ru
 
 def _review(engine: Engine, draft, path: str, district: Optional[str], as_of: dt.date) -> Review:
     org: OrgGraph = engine.rulebook.org
-    jurisdiction = _option_jurisdiction(org, district, path) if district else None
+    jurisdiction = _option_jurisdiction(org, district) if district else None
     # the level decides how names map (区生态环境局 in a district draft is that district's body)
     probe = UnitMapper(org, MUNICIPAL)
     split = split_draft(draft, probe.is_unit)
@@ -130,7 +130,7 @@ def _review(engine: Engine, draft, path: str, district: Optional[str], as_of: dt
                   summary=_summary(tasks), rulebook=tasks[0].resolution.rulebook)
 
 
-def _option_jurisdiction(org: OrgGraph, district: str, path: str) -> str:
+def _option_jurisdiction(org: OrgGraph, district: str) -> str:
     if district.strip() in _MUNICIPAL_WORDS:
         return MUNICIPAL
     code = org.jurisdiction_of(district)
@@ -177,8 +177,8 @@ def _review_task(engine: Engine, mapper: UnitMapper, seq: int, task: DraftTask, 
     if task.inherited_from:
         _note(notes, "inherited_units", f"本条未单列责任单位，沿用上级标题 {task.inherited_from} 所列单位。")
     if len(draft_lead) > 1:
-        _note(notes, "several_leads", f"草案列了 {len(draft_lead)} 个牵头单位（{'、'.join(u.label for u in draft_lead)}）；"
-                     "（九）要求明确牵头部门，宜只列一个。")
+        names = "、".join(u.label for u in draft_lead)
+        _note(notes, "several_leads", f"草案列了 {len(draft_lead)} 个牵头单位（{names}）；（九）要求明确牵头部门，宜只列一个。")
     _unit_notes(draft_lead + draft_assist, notes)
     _assist_notes(draft_lead + draft_assist, resolution, notes)
     return ReviewedTask(seq=seq, number=task.number, path=task.path, text=task.text, where=task.where,
