@@ -438,3 +438,24 @@ def test_no_task_column_below_a_title_row(tmp_path, default_engine):
     with pytest.raises(ReviewError) as caught:
         review(path, default_engine)
     assert caught.value.found == ["序号", "内容说明", "完成时限"]
+
+
+def test_docx_with_word_automatic_numbering(tmp_path, default_engine):
+    import docx
+    document = docx.Document()
+    document.add_paragraph("上海市扬尘治理工作方案")
+    document.add_paragraph("一、重点任务")
+    document.add_paragraph("推进建设工地扬尘在线监测全覆盖。（责任单位：市住房城乡建设管理委）", style="List Number")
+    document.add_paragraph("开展餐饮油烟专项整治。（责任单位：市生态环境局）", style="List Number")
+    path = tmp_path / "auto.docx"
+    document.save(path)
+    assert [b.text[:3] for b in read_draft(str(path)).blocks][2:] == ["1.推", "2.开"]
+    result = review(path, default_engine)
+    assert [t.number for t in result.tasks] == ["一、1.", "一、2."]
+    assert [t.verdict for t in result.tasks] == ["agree", "agree"]
+
+
+def test_chinese_counting_labels():
+    from ecorules.review.reading import _format_number
+    assert [_format_number(n, "chineseCounting") for n in (1, 10, 11, 20, 23)] == ["一", "十", "十一", "二十", "二十三"]
+    assert _format_number(3, "decimalEnclosedCircle") == "③" and _format_number(7, "decimal") == "7"

@@ -123,10 +123,11 @@ def _read_docx(path: str) -> Draft:
         raise ReviewError(f"DOCX 文件已损坏，无法打开（{type(exc).__name__}）。", path, ["corrupt"]) from None
     draft = Draft(path, "docx")
     number = 0
+    auto = _AutoNumbers(document)
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             number += 1
-            for line in item.text.split("\n"):
+            for line in (auto.label(item) + item.text).split("\n"):
                 if line.strip():
                     draft.blocks.append(Block(line.strip(), f"第{number}段", _heading_level(item)))
         elif isinstance(item, DocxTable):
@@ -135,6 +136,82 @@ def _read_docx(path: str) -> Draft:
             draft.tables.append(Table([(f"{where}第{i}行", cells) for i, cells in enumerate(rows, 1) if any(cells)],
                                       where))
     return draft
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+class _AutoNumbers:
+    """Word's automatic list numbering, rendered as the text Word shows (`（一）`, `1.`), so that a draft numbered by
+    Word splits like one whose numbers are typed. Counters run per list (numId) and restart below a higher level."""
+
+    def __init__(self, document):
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}   # numId → ilvl → (numFmt, lvlText, start)
+        self.counters: dict[str, dict[int, int]] = {}
+        try:
+            numbering = document.part.numbering_part.element
+        except (NotImplementedError, KeyError, AttributeError):
+            return   # no numbering part: nothing is numbered automatically
+        abstract = {}
+        for node in numbering.findall(_W + "abstractNum"):
+            levels = {}
+            for lvl in node.findall(_W + "lvl"):
+                fmt, text, start = (lvl.find(_W + k) for k in ("numFmt", "lvlText", "start"))
+                ilvl = int(lvl.get(_W + "ilvl", "0"))
+                levels[ilvl] = (fmt.get(_W + "val") if fmt is not None else "decimal",
+                                text.get(_W + "val") if text is not None else f"%{ilvl + 1}.",
+                                int(start.get(_W + "val")) if start is not None else 1)
+            abstract[node.get(_W + "abstractNumId")] = levels
+        for node in numbering.findall(_W + "num"):
+            ref = node.find(_W + "abstractNumId")
+            if ref is not None and ref.get(_W + "val") in abstract:
+                self.levels[node.get(_W + "numId")] = abstract[ref.get(_W + "val")]
+
+    @staticmethod
+    def _num_pr(paragraph):
+        ppr = paragraph._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return ppr.numPr
+        style = paragraph.style
+        while style is not None:   # numbering set by the paragraph style (List Number …) or a style it is based on
+            ppr = style.element.pPr
+            if ppr is not None and ppr.numPr is not None:
+                return ppr.numPr
+            style = style.base_style
+        return None
+
+    def label(self, paragraph) -> str:
+        if not self.levels or not paragraph.text.strip():
+            return ""
+        num_pr = self._num_pr(paragraph)
+        if num_pr is None or num_pr.numId is None:
+            return ""
+        num_id = str(num_pr.numId.val)
+        ilvl = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+        levels = self.levels.get(num_id, {})
+        if ilvl not in levels or levels[ilvl][0] in ("bullet", "none"):
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        counters[ilvl] = counters.get(ilvl, levels[ilvl][2] - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+
+        def value(match):
+            n = int(match.group(1)) - 1
+            fmt, _, start = levels.get(n, ("decimal", "", 1))
+            return _format_number(counters.get(n, start), fmt)
+        return re.sub(r"%(\d)", value, levels[ilvl][1])
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt.startswith(("chineseCounting", "ideographTraditional", "japaneseCounting", "taiwaneseCounting")) and n < 100:
+        tens, ones = divmod(n, 10)
+        return ((_CN_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "") + (_CN_DIGITS[ones] if ones else "")
+                or "零")
+    if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
+        return chr(0x245F + n)
+    return str(n)
 
 
 def _heading_level(paragraph) -> Optional[int]:
