@@ -459,3 +459,17 @@ def test_chinese_counting_labels():
     from ecorules.review.reading import _format_number
     assert [_format_number(n, "chineseCounting") for n in (1, 10, 11, 20, 23)] == ["一", "十", "十一", "二十", "二十三"]
     assert _format_number(3, "decimalEnclosedCircle") == "③" and _format_number(7, "decimal") == "7"
+
+
+@pytest.mark.parametrize("text, leads, assists", [
+    ("责任单位：市生态环境局、各区政府；完成时限：2025年底前", ["市生态环境局"], ["各区政府"]),
+    ("市生态环境局牵头，各区政府配合，2026年底前完成", ["市生态环境局"], ["各区政府"]),
+    ("责任单位：市水务局（市海洋局）、市绿化市容局（市林业局）", ["市水务局"], ["市绿化市容局"]),
+])
+def test_clause_other_contents_are_dropped(text, leads, assists):
+    assert lead_and_assist(parse_clause(text), first_is_lead=True)[:2] == (leads, assists)
+
+
+def test_bare_clause_with_a_deadline(org):
+    text, clauses = find_clauses("推进岸电建设。（市交通委牵头，各区政府配合，持续推进）", UnitMapper(org, "sh").is_unit)
+    assert text == "推进岸电建设。" and clauses[0].leads == ["市交通委"]

@@ -36,6 +36,9 @@ _ASSIST_TAIL = re.compile(r"(配合|参与|协同|协助|协办|按职责分工�
 _NOT_A_NAME = re.compile(r"^(含|包括|如|即|以下|不含|简称|其中|例如|全市|到\d|\d)")
 _ORG_SUFFIX = re.compile(r"(局|委|办|政府|中心|院|部|署|会|街镇|街道|乡镇|镇|公司|集团|各区|单位|部门|分局|支队|总队|小组|海关)$")
 _VAGUE = re.compile(r"^(各|其他)?(有关|相关|相应)?(部门|单位|方面|责任单位|职能部门|委办局)(等)?$|^各(有关|相关)")
+# what else a clause may carry: `完成时限：2025年底`, `2026年底前完成`, `持续推进`
+_OTHER_LABEL = re.compile(r"(完成时限|完成时间|时间节点|时限|进度安排|进度要求|完成期限)\s*[：:]")
+_TIME = re.compile(r"\d{4}\s*年|年底|年内|月底|前完成|持续推进|长期坚持|长期|持续")
 # `X（牵头）` inside a list of units
 _LEAD_MARKER = re.compile(r"\s*[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]")
 LEAD_MARK = "※"
@@ -96,6 +99,7 @@ def parse_clause(text: str) -> Clause:
     later, by lead_and_assist)."""
     text = mark_leads(text)
     clause = Clause(text.strip().replace(LEAD_MARK, "（牵头）"))
+    text = _OTHER_LABEL.split(text, maxsplit=1)[0]
     marked = [n.rstrip(LEAD_MARK) for n in split_names(text) if n.endswith(LEAD_MARK)]
     text = text.replace(LEAD_MARK, "")
     clause.leads.extend(marked)
@@ -113,7 +117,7 @@ def parse_clause(text: str) -> Clause:
             segment = label.group(2)
         for part in re.split(r"[，,]", segment):
             part = part.strip()
-            if not part:
+            if not part or (_TIME.search(part) and not _ORG_SUFFIX.search(part)):
                 continue
             if part.endswith("牵头"):
                 clause.leads.extend(split_names(part[:-2]))
