@@ -473,3 +473,14 @@ def test_clause_other_contents_are_dropped(text, leads, assists):
 def test_bare_clause_with_a_deadline(org):
     text, clauses = find_clauses("推进岸电建设。（市交通委牵头，各区政府配合，持续推进）", UnitMapper(org, "sh").is_unit)
     assert text == "推进岸电建设。" and clauses[0].leads == ["市交通委"]
+
+
+def test_sub_item_is_judged_with_its_heading_when_its_own_words_say_too_little(tmp_path, default_engine):
+    path = write(tmp_path, "h.md", """
+        一、重点任务
+        （一）加强餐饮油烟治理
+        1. 推动安装在线监测设备，实现数据联网。（责任单位：市生态环境局）
+    """)
+    task = review(path, default_engine).tasks[0]
+    assert task.resolution.category == "catering_fumes" and task.verdict == "agree"
+    assert task.notes[0].code == "heading_retry" and "加强餐饮油烟治理" in task.notes[0].message
