@@ -381,3 +381,35 @@ def serve(rules_dir, host, port, workers, token_file, max_body, max_batch, cors,
     from .web.server import read_token, serve as run_server  # FastAPI and uvicorn are only needed here
     run_server(rules_dir, host=host, port=port, workers=workers, token=read_token(token_file), max_body=max_body,
                max_batch=max_batch, cors=cors, log_level=log_level)
+
+
+@main.command()
+@click.argument("draft", type=click.Path(dir_okay=False))
+@click.option("--district", help="草案所属区（默认按草案标题判断，未写明区则按市级） / the draft's district (default: from its title)")
+@click.option("--format", "output_format", type=click.Choice(["xlsx", "md", "json", "docx"]),
+              help="输出格式（默认按 -o 的扩展名，否则 xlsx） / output format (default: from -o, else xlsx)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="输出文件；默认 md/json 写到标准输出，xlsx/docx 写到草案旁的“草案名.审查意见.xlsx”"
+                   " / output file (default: md/json to stdout, xlsx/docx beside the draft)")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="判断日期 YYYY-MM-DD（默认今天）")
+@rules_option
+def review(draft, district, output_format, output, as_of, rules_dir):
+    """审查政策草案（（九））：逐项任务给出建议牵头、配合部门及依据，与草案所列责任单位比对，列出未明确牵头的任务。
+
+    Review a draft policy (DOCX, Markdown/text or an XLSX task table) task by task: the suggested lead and
+    assistants with their basis beside the draft's own 责任单位. Exit 0 when reviewed, 1 when the draft cannot be
+    read (PDF, encrypted, corrupt, empty, no task column) or on a usage error.
+    """
+    from .review import (ReviewError, default_output, output_format as format_for, render_json, render_markdown,
+                         review_draft, summary_lines, write_review)
+    fmt = format_for(output, output_format)
+    if output == "-" and fmt in ("xlsx", "docx"):
+        raise ReviewError(f"{fmt} 不能写到标准输出，请用 -o 指定文件。")
+    result = review_draft(draft, rules=rules_dir, district=district, as_of=as_of.date() if as_of else None)
+    if output in (None, "-") and fmt in ("md", "json"):
+        click.echo(render_markdown(result) if fmt == "md" else render_json(result), nl=False)
+        return
+    target = write_review(result, output or default_output(draft, fmt), fmt)
+    for line in summary_lines(result):
+        click.echo(line, err=True)
+    click.echo(f"审查意见已写入 {target}", err=True)
