@@ -29,7 +29,7 @@ from .rulebook import load_rulebook
 from .ruletests import coverage, junit_xml, run_rule_tests
 
 
-class _Command(click.Command):
+class _UsageExitsOne:
     """Every usage error exits 1 (the README's contract), not click's default 2."""
 
     def parse_args(self, ctx, args):
@@ -40,17 +40,14 @@ class _Command(click.Command):
             raise
 
 
-class _Group(click.Group):
+class _Command(_UsageExitsOne, click.Command):
+    pass
+
+
+class _Group(_UsageExitsOne, click.Group):
     """Catches our errors once and renders them without a traceback (unless --debug); usage errors exit 1."""
 
     command_class = _Command
-
-    def parse_args(self, ctx, args):
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = 1
-            raise
 
     def invoke(self, ctx):
         try:
