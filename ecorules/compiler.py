@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional
 from .conditions import TESTS, ConditionError, FieldTest, Test, dnf  # noqa: F401  (TESTS: the documented test names)
 from .errors import Diagnostic, Location
 from .patterns import Pattern
+from .textscan import fold
 
 ANCHOR = "_m"
 STAGES = ("classify", "assign", "route")
@@ -70,8 +71,8 @@ class FeatureTable:
         patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
         for feature in features:
             if feature.pattern is None:
-                for word in feature.words:
-                    words.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+                for word in feature.words:  # Latin letters in any case: "Noise" and "noise" (textscan.fold)
+                    words.setdefault(feature.path, {}).setdefault(fold(word), []).append(feature.id)
             else:
                 patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
         self._by_first_char = {
@@ -87,9 +88,10 @@ class FeatureTable:
                 continue
             index = self._by_first_char.get(path)
             if index:
-                for char in set(value):
+                folded = fold(value)
+                for char in set(folded):
                     for word, ids in index.get(char, ()):
-                        if word in value:
+                        if word in folded:
                             for feature_id in ids:
                                 found[feature_id] = 1
             for feature_id, regex in self._patterns.get(path, ()):
