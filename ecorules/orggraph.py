@@ -24,7 +24,8 @@ DISTRICT_CODES = ("pudong", "huangpu", "xuhui", "changning", "jingan", "putuo", 
 LEADERSHIP = ("party", "gov")
 # relations a rule reference may name after a variable ($lead.leadership); any role code names the same-level body
 RELATIONS = {"leadership": "同级党委和政府", "supervisor": "上级主管部门"}
-VARIABLES = {"assign": ("$approved_by",), "route": ("$approved_by", "$lead", "$candidates", "$assist")}
+# $named: the first department the title names (named.id; mentions.py) — a rule must test named.id to use it
+VARIABLES = {"assign": ("$approved_by", "$named"), "route": ("$approved_by", "$named", "$lead", "$candidates", "$assist")}
 # bodies outside the administrative chain do not report to the same-level 党委/政府 in this graph
 _NO_REPORTING = {"central_agency"}
 _FUNCTIONAL = "functional_department"

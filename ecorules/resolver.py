@@ -136,13 +136,15 @@ class Resolver:
         basis += self._basis_of(fired, outcomes)
 
         fired = self._in_force("assign", fact, as_of)
-        assignment = self._assign(fired, jurisdiction, built.approved_by)
+        given = {"$approved_by": [built.approved_by] if built.approved_by else [],
+                 "$named": [fact["named"]["id"]] if "id" in fact.get("named", {}) else []}
+        assignment = self._assign(fired, jurisdiction, given)
         basis += self._basis_of(fired, assignment.outcomes)
 
         self._add_route_fields(fact, assignment)
         fired = self._in_force("route", fact, as_of)
         variables = {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
-                     "$assist": list(assignment.assist), "$approved_by": [built.approved_by] if built.approved_by else []}
+                     "$assist": list(assignment.assist), **given}
         routing = self._route(fired, assignment.status, jurisdiction, variables, as_of)
         basis += self._basis_of(fired, routing.outcomes)
 
@@ -186,13 +188,14 @@ class Resolver:
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
         return outcomes, notes
 
-    def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
+    def _assign(self, fired: list[Rule], jurisdiction: str, variables: dict) -> Assignment:
+        """`variables`: $approved_by and $named, the bodies the matter itself gives (each a list of 0 or 1)."""
         outcomes, proposals = {}, []
         overridden = {o for r in fired for o in r.overrides}
         for rule in fired:
             if not rule.lead or rule.id in overridden:
                 continue
-            node = self._one(rule.lead, jurisdiction, {"$approved_by": [approved] if approved else []})
+            node = self._one(rule.lead, jurisdiction, variables)
             if node is None:
                 outcomes[rule.order] = ABSENT
             else:
@@ -205,7 +208,6 @@ class Resolver:
         if not chosen.values:
             return Assignment("unassigned", None, (), (), outcomes)
         lead = chosen.values[0]
-        variables = {"$approved_by": [approved] if approved else []}
         assist = [node for rule, _ in chosen.winners
                   for node, _ in self._find(rule.assist, jurisdiction, variables) if node != lead]
         return Assignment("resolved", lead, tuple(dict.fromkeys(assist)), (), outcomes)
