@@ -62,7 +62,7 @@ def try_url(matter: dict) -> str:
     facts = matter.get("facts") or {}
     if facts:
         query["facts"] = "\n".join(f"{k}={_fact_text(v)}" for k, v in facts.items())
-    return "try?" + urlencode(query)
+    return "/try?" + urlencode(query)
 
 
 def _fact_text(value) -> str:
