@@ -182,6 +182,8 @@ def draw_svg(org: OrgGraph, jurisdiction: str, resolution: Optional[Resolution] 
     picture = layout(org, jurisdiction)
     mark = highlight_of(resolution)
     name = jurisdiction_name(org, jurisdiction)
+    legend, legend_end = _legend(bool(mark.nodes or mark.lead))
+    picture.width = max(picture.width, legend_end + MARGIN)
     heading = f"{name} 部门关系图 / departments of {jurisdiction}"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{picture.width}" height="{picture.height}" '
            f'viewBox="0 0 {picture.width} {picture.height}" role="img" aria-labelledby="svg-title svg-desc" '
@@ -198,7 +200,7 @@ def draw_svg(org: OrgGraph, jurisdiction: str, resolution: Optional[Resolution] 
     out.append(f'<text x="{MARGIN}" y="26" font-size="17" font-weight="bold">{escape(heading)}</text>')
     if caption:
         out.append(f'<text x="{MARGIN}" y="46" fill="{HIGHLIGHT}">{escape(caption)}</text>')
-    out.extend(_legend(picture.width, bool(mark.nodes or mark.lead)))
+    out.extend(legend)
     out.append('<g class="edges" fill="none">')
     drawn = set()
     for u, v, kind in picture.edges:
@@ -234,7 +236,8 @@ def _marker(marker_id: str, colour: str) -> str:
             f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>')
 
 
-def _legend(width: int, highlighted: bool) -> list[str]:
+def _legend(highlighted: bool) -> tuple[list[str], int]:
+    """The legend's SVG lines and where it ends on the right."""
     out, x, y = ['<g class="legend" font-size="12">'], MARGIN, 70
     for kind in EDGE_TYPES:
         colour, dash, label = EDGE_STYLE[kind]
@@ -242,12 +245,19 @@ def _legend(width: int, highlighted: bool) -> list[str]:
         out.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 28}" y2="{y - 4}" stroke="{colour}" stroke-width="2"'
                    f'{dash_attr} marker-end="url(#arrow-{kind})"/>')
         out.append(f'<text x="{x + 34}" y="{y}">{escape(label)}</text>')
-        x += 34 + 13 * len(label) // 2 + 40
+        x += 34 + text_width(label, 12) + 28
     if highlighted:
         out.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 28}" y2="{y - 4}" stroke="{HIGHLIGHT}" stroke-width="3"/>')
-        out.append(f'<text x="{x + 34}" y="{y}" fill="{HIGHLIGHT}">所选事项的路径 path of the matter</text>')
+        label = "所选事项的路径 path of the matter"
+        out.append(f'<text x="{x + 34}" y="{y}" fill="{HIGHLIGHT}">{label}</text>')
+        x += 34 + text_width(label, 12)
     out.append("</g>")
-    return out
+    return out, x
+
+
+def text_width(text: str, size: int = 13) -> int:
+    """Estimated width in pixels: a CJK character is about one em, a Latin one a little over half."""
+    return sum(size if ord(ch) > 0x2E80 else (size * 6) // 10 for ch in text)
 
 
 def _anchor(picture: Picture, node: str) -> tuple[int, int, int]:
@@ -298,4 +308,4 @@ def _node(p: Placed, hl: bool, lead: bool) -> str:
 
 
 __all__ = ["EDGE_STYLE", "EDGE_TYPES", "Highlight", "Picture", "Placed", "draw_svg", "highlight_of",
-           "jurisdiction_name", "layout", "select"]
+           "jurisdiction_name", "layout", "select", "text_width"]
