@@ -207,6 +207,19 @@ def test_a_bad_upload_is_a_chinese_page(browser, served, tmp_path):
     shot(browser, tmp_path, "batch-error")
 
 
+@pytest.mark.parametrize("required, outcome, code", [("1", "1 error", 1), ("", "1 skipped", 0)])
+def test_a_missing_browser_skips_with_a_reason_unless_required(tmp_path, required, outcome, code):
+    """Run one browser test in a child pytest with the browser's path pointing nowhere."""
+    import subprocess
+    import sys
+    env = {**os.environ, "ECORULES_CHROMIUM": str(tmp_path / "no-chromium"), "ECORULES_REQUIRE_BROWSER": required}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:xdist", "-p", "no:cacheprovider",
+                             f"{__file__}::test_a_bad_upload_is_a_chinese_page"], capture_output=True, text=True,
+                            env=env, cwd=Path(__file__).resolve().parent.parent, timeout=300)
+    assert outcome in result.stdout and result.returncode == code, result.stdout
+    assert "no-chromium not found (apt-get install chromium chromium-driver)" in result.stdout
+
+
 def test_screenshot_script_launches_chromium_as_the_tests_do():
     import importlib.util
     path = Path(__file__).resolve().parent.parent / "scripts" / "make_screenshots.py"
