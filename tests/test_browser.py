@@ -135,6 +135,11 @@ def test_try_form_submitted_with_the_keyboard_then_a_basis_link(browser, served,
     for control in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select, textarea"):
         assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{control.get_attribute('id')}']"), control
     adopted = next(b for b in expected.basis if b.stage == "assign" and b.outcome == "adopted")
+    browser.get(served.url + "/rules")                # the index, then back to the result by history
+    assert browser.find_elements(By.CSS_SELECTOR, f"#article-七 a[href^='/rules/route.']")
+    shot(browser, tmp_path, "rules")
+    browser.back()
+    wait_for(lambda: browser.find_elements(By.ID, "lead"), what="the result again")
     browser.find_element(By.CSS_SELECTOR, f"a.rule-link[href='/rules/{adopted.rule}']").click()
     wait_for(lambda: browser.find_elements(By.ID, "rule-title"), what="the rule page")
     rule = default_engine.rulebook.rules_at[(adopted.file, adopted.line)]

@@ -106,3 +106,18 @@ def test_graph_command_writes_the_same_picture(default_engine, tmp_path):
 def test_graph_usage_errors_exit_1(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_same_bytes_across_processes_whatever_the_hash_seed(tmp_path):
+    """Set and dict order inside networkx depend on string hashing; the picture must not."""
+    import os
+    import subprocess
+    import sys
+    outputs = []
+    for seed in ("1", "4242"):
+        target = tmp_path / f"p{seed}.svg"
+        subprocess.run([sys.executable, "-m", "ecorules", "graph", "--jurisdiction", "pudong", "--title",
+                        SIGNIFICANT["title"], "--fact", "significant_impact=true", "--as-of", "2025-06-01",
+                        "-o", str(target)], check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]

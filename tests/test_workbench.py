@@ -319,3 +319,19 @@ def test_page_paths_need_no_network():
     templates = Path(__file__).resolve().parent.parent / "ecorules" / "templates"
     for path in templates.iterdir():
         assert not re.search(r"(src|href)=\"https?:", path.read_text(encoding="utf-8")), path
+
+
+def test_an_unexpected_error_on_a_page_is_a_chinese_page_with_the_request_id(engine):
+    app = create_app(engine=engine)
+
+    def broken(matter):
+        raise RuntimeError("boom")
+    app.state.rulebook.engine.resolve = broken
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            page = client.get("/try?title=x", headers={"Accept": "text/html"})
+    finally:
+        del app.state.rulebook.engine.resolve
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "服务内部错误" in page.text and page.headers["x-request-id"] in page.text
+    assert "boom" not in page.text and "Traceback" not in page.text

@@ -97,7 +97,8 @@ class ServiceMiddleware:
             if status_box["started"]:
                 raise
             await self._send_error(send_wrapper, 500, "internal_error",
-                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。", request_id=request_id)
+                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。", request_id=request_id,
+                                   html="text/html" in headers.get("accept", ""))
         finally:
             self._log(scope, state, request_id, status_box, started)
 
