@@ -371,9 +371,11 @@ def schema(which, output):
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 def serve(rules_dir, host, port, workers, token_file, max_body, max_batch, cors, log_level):
-    """以 HTTP 服务提供判断：POST /v1/resolve、/v1/explain，GET /v1/rulebook 等；SIGHUP 重新加载规则库。
+    """以 HTTP 服务提供判断：POST /v1/resolve、/v1/explain，GET /v1/rulebook 等，以及浏览器工作台（/try 试算、/rules、
+    /departments、/list、/batch）；SIGHUP 重新加载规则库。
 
-    Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM; SIGHUP reloads the rulebook.
+    Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM, with the browser workbench at /; SIGHUP reloads
+    the rulebook.
     """
     from .web.server import read_token, serve as run_server  # FastAPI and uvicorn are only needed here
     run_server(rules_dir, host=host, port=port, workers=workers, token=read_token(token_file), max_body=max_body,

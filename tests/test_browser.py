@@ -122,10 +122,10 @@ def test_try_form_submitted_with_the_keyboard_then_a_basis_link(browser, served,
     assert browser.switch_to.active_element.get_attribute("id") == "district"
     browser.switch_to.active_element.send_keys("黄浦区")
     order = []
-    for _ in range(4):
+    for _ in range(5):
         browser.switch_to.active_element.send_keys(Keys.TAB)
         order.append(browser.switch_to.active_element.get_attribute("id"))
-    assert order == ["category", "source", "facts", "as_of"]
+    assert order == ["category", "source", "approved_by", "facts", "as_of"]
     browser.find_element(By.ID, "district").send_keys(Keys.ENTER)   # Enter in a field submits the form
     lead = wait_for(lambda: browser.find_elements(By.ID, "lead"), what="the result")[0]
     expected = default_engine.resolve({"id": "x", "title": "工地半夜打桩灰尘大", "district": "黄浦区"})

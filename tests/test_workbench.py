@@ -335,3 +335,17 @@ def test_an_unexpected_error_on_a_page_is_a_chinese_page_with_the_request_id(eng
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
     assert "服务内部错误" in page.text and page.headers["x-request-id"] in page.text
     assert "boom" not in page.text and "Traceback" not in page.text
+
+
+def test_a_rule_test_link_reproduces_that_test_on_the_try_page(client, engine):
+    page = client.get("/rules/waste.construction")
+    links = [href for href in parsed(page.text).links if href.startswith("/try?")]
+    assert links
+    tests = [t for t in engine.rulebook.tests if any(
+        (b.file, b.line) == engine.rulebook.versions["waste.construction"][0].where
+        for b in engine.resolve(t.spec.matter).basis)]
+    assert len(links) == len(tests)
+    for href, test in zip(links, tests):
+        expected = engine.resolve(test.spec.matter)
+        shown = text_of(client.get(href).text)
+        assert (f"{expected.lead.name} {expected.lead.id}" if expected.lead else "牵头部门 —") in shown, href

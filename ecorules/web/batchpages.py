@@ -8,6 +8,7 @@ job runs (a <meta> refresh: no script needed).
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse
 
 from .jobs import JobBoard, JobRefused
@@ -40,7 +41,9 @@ def install_batch_pages(app: FastAPI, pages: Pages, board: JobBoard) -> None:
             return pages.error("没有选择文件", "请选择一个 .csv、.xlsx 或 .jsonl 文件后再上传。", 422, back="/batch")
         try:
             as_of = parse_date(str(form.get("as_of") or ""))
-            job = board.start(upload_file.filename, upload_file.file, pages.holder.rulebook, as_of)
+            # copying the file and waiting for its header to be read block: in a thread, off the event loop
+            job = await run_in_threadpool(board.start, upload_file.filename, upload_file.file, pages.holder.rulebook,
+                                          as_of)
         except ValueError as exc:
             return pages.error("无法开始批量判断", str(exc), 422, back="/batch")
         except JobRefused as exc:
@@ -57,7 +60,7 @@ def install_batch_pages(app: FastAPI, pages: Pages, board: JobBoard) -> None:
         return pages.page("job.html", "batch", f"批量任务 {job.filename}", job=job)
 
     @app.get("/batch/{job_id}/{which}", include_in_schema=False)
-    async def job_file(job_id: str, which: str):
+    def job_file(job_id: str, which: str):
         job = board.get(job_id)
         if job is None or which not in ("results", "errors") or not job.done:
             return pages.error("没有这个文件", "任务不存在、尚未完成，或文件已删除。", 404, back="/batch")

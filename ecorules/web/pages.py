@@ -101,7 +101,7 @@ class Pages:
     def index(self) -> RuleIndex:
         book = self.holder.rulebook
         if self._index is None or self._index.rulebook is not book:
-            self._index = RuleIndex(book, self.holder.engine)
+            self._index = RuleIndex(book, self.holder.lease)
         return self._index
 
     def page(self, template: str, active: str, title: str, status: int = 200, **context) -> HTMLResponse:
@@ -167,7 +167,7 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
     async def try_page(title: str = "", district: str = "", category: str = "", source: str = "", facts: str = "",
                        as_of: str = "", approved_by: str = ""):
         form = {"title": title, "district": district, "category": category, "source": source, "facts": facts,
-                "as_of": as_of}
+                "as_of": as_of, "approved_by": approved_by}
         book = holder.rulebook
         context = dict(form=form, categories=list(book.categories.values()), districts=_district_names(book),
                        sources=SOURCES, r=None, form_error=None)
@@ -196,14 +196,14 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
             else None, "reliability": RELIABILITY_ZH.get(reliability_of(r) or "", ""), "picture_url": picture})
 
     @app.get("/rules", include_in_schema=False)
-    async def rules_page():
+    def rules_page():   # plain def: FastAPI runs it in a thread (the first call runs the rule tests)
         index = pages.index()
         book = index.rulebook
         return pages.page("rules.html", "rules", "规则", by_article=index.by_article(), by_category=index.by_category(),
                           by_file=index.by_file(), total=len(book.rules), stage_zh=STAGE_ZH)
 
     @app.get("/rules/{rule_id}", include_in_schema=False)
-    async def rule_page(rule_id: str):
+    def rule_page(rule_id: str):
         index = pages.index()
         if rule_id not in index.rulebook.versions:
             from ..errors import suggest
@@ -228,7 +228,7 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
         return code, svg, summary
 
     @app.get("/departments", include_in_schema=False)
-    async def departments_page(jurisdiction: str = "sh", title: str = "", facts: str = "", as_of: str = "",
+    def departments_page(jurisdiction: str = "sh", title: str = "", facts: str = "", as_of: str = "",
                                district: str = ""):
         form = {"title": title, "facts": facts, "as_of": as_of}
         try:
@@ -242,7 +242,7 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
                           svg_url=f"/departments.svg?{query}", form_error=None)
 
     @app.get("/departments.svg", include_in_schema=False)
-    async def departments_svg(jurisdiction: str = "sh", title: str = "", facts: str = "", as_of: str = ""):
+    def departments_svg(jurisdiction: str = "sh", title: str = "", facts: str = "", as_of: str = ""):
         try:
             code, svg, _ = picture(jurisdiction, title, facts, as_of)
         except (ValueError, PublishError) as exc:
@@ -251,7 +251,7 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
                         headers={"Content-Disposition": _attachment(f"{code}-部门关系图.svg")})
 
     @app.get("/list", include_in_schema=False)
-    async def list_page(jurisdiction: str = "sh", as_of: str = ""):
+    def list_page(jurisdiction: str = "sh", as_of: str = ""):   # 65+ decisions: in a thread, off the event loop
         try:
             day = parse_date(as_of)
             with holder.lease() as engine:
@@ -263,7 +263,7 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
                           **template_context(lst))
 
     @app.get("/list/download", include_in_schema=False)
-    async def list_download(jurisdiction: str = "sh", as_of: str = "", format: str = "xlsx"):  # noqa: A002
+    def list_download(jurisdiction: str = "sh", as_of: str = "", format: str = "xlsx"):  # noqa: A002
         if format not in FORMATS:
             return pages.error("无法下载清单", f"未知的格式“{format}”：可用 {'、'.join(FORMATS)}。", 422, back="/list")
         try:

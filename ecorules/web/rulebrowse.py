@@ -74,9 +74,11 @@ def _fact_text(value) -> str:
 
 
 class RuleIndex:
-    def __init__(self, rulebook: Rulebook, engine):
+    def __init__(self, rulebook: Rulebook, lease):
+        """`lease()`: a context manager giving the engine in service (RulebookHolder.lease), held while the
+        rule tests run so a reload cannot close it under them."""
         self.rulebook = rulebook
-        self._engine = engine
+        self._lease = lease
         self._outcomes: Optional[list[RuleTestOutcome]] = None
         self._lock = threading.Lock()
         self._file_lines: dict[str, list[str]] = {}
@@ -138,7 +140,10 @@ class RuleIndex:
     def _tests(self) -> list[RuleTestOutcome]:
         with self._lock:
             if self._outcomes is None:
-                self._outcomes = run_rule_tests(self._engine, self.rulebook)
+                with self._lease() as engine:
+                    if engine.rulebook is not self.rulebook:   # reloaded meanwhile: the page is about to be rebuilt
+                        return []
+                    self._outcomes = run_rule_tests(engine, self.rulebook)
             return self._outcomes
 
 
