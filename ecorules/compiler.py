@@ -28,6 +28,8 @@ from typing import Any, Callable, Optional
 from .conditions import TESTS, ConditionError, FieldTest, Test, dnf  # noqa: F401  (TESTS: the documented test names)
 from .errors import Diagnostic, Location
 from .patterns import Pattern
+from .sounds import SoundIndex, reading_table
+from .textscan import fold
 
 ANCHOR = "_m"
 STAGES = ("classify", "assign", "route")
@@ -50,6 +52,7 @@ class Feature:
     words: tuple = ()
     pattern: Optional[str] = None
     matcher: Optional[Pattern] = field(default=None, compare=False, repr=False)  # compiled once, at the parse
+    sound: bool = False            # sounds_like: the words as they sound (sounds.py), not as written
 
     def compile(self):
         if self.pattern is None:
@@ -67,17 +70,23 @@ class FeatureTable:
     def __init__(self, features: list[Feature]):
         self.features = tuple(features)
         words: dict[str, dict[str, list]] = {}     # path → word → feature ids
+        sounds: dict[str, dict[str, list]] = {}    # path → word heard → feature ids
         patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
         for feature in features:
-            if feature.pattern is None:
+            if feature.sound:
                 for word in feature.words:
-                    words.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+                    sounds.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+            elif feature.pattern is None:
+                for word in feature.words:  # Latin letters in any case: "Noise" and "noise" (textscan.fold)
+                    words.setdefault(feature.path, {}).setdefault(fold(word), []).append(feature.id)
             else:
                 patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
         self._by_first_char = {
             path: _index_by_first_char(table) for path, table in words.items()}
         self._patterns = patterns
-        self._paths = tuple(dict.fromkeys([*words, *patterns]))
+        table = reading_table() if sounds else {}
+        self._sounds = {path: (SoundIndex([(w, w) for w in heard], table), heard) for path, heard in sounds.items()}
+        self._paths = tuple(dict.fromkeys([*words, *sounds, *patterns]))
 
     def compute(self, fact: dict) -> dict:
         found = {}
@@ -87,11 +96,17 @@ class FeatureTable:
                 continue
             index = self._by_first_char.get(path)
             if index:
-                for char in set(value):
+                folded = fold(value)
+                for char in set(folded):
                     for word, ids in index.get(char, ()):
-                        if word in value:
+                        if word in folded:
                             for feature_id in ids:
                                 found[feature_id] = 1
+            if path in self._sounds:
+                index, heard = self._sounds[path]
+                for word in index.find(value):
+                    for feature_id in heard[word]:
+                        found[feature_id] = 1
             for feature_id, regex in self._patterns.get(path, ()):
                 if regex.fullmatch(value):
                     found[feature_id] = 1
@@ -224,14 +239,15 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
 
         def feature_id(test: FieldTest) -> str:
             words = (test.value,) if test.op == "contains" else test.value
+            kind = "sounds" if test.op == "sounds_like" else "words"
             key = (test.path, "pattern", test.value) if test.op == "matches" else \
-                (test.path, "words", tuple(dict.fromkeys(words)))
+                (test.path, kind, tuple(dict.fromkeys(words)))
             feature = features.get(key)
             if feature is None:
                 feature = features[key] = Feature(f"f{len(features)}", test.path,
-                                                  words=key[2] if key[1] == "words" else (),
+                                                  words=key[2] if key[1] != "pattern" else (),
                                                   pattern=test.value if test.op == "matches" else None,
-                                                  matcher=test.pattern)
+                                                  matcher=test.pattern, sound=kind == "sounds")
             rule_features.append(feature.id)
             return feature.id
 

@@ -151,7 +151,9 @@ def heading(lst: ResponsibilityList) -> str:
 
 def summary_line(lst: ResponsibilityList) -> str:
     counts = lst.counts
-    parts = "，".join(f"{STATUS_ZH.get(s, s)} {n} 类" for s, n in sorted(counts.items()))
+    order = list(STATUS_ZH)   # resolved, conflict, unassigned, out_of_scope, invalid
+    parts = "，".join(f"{STATUS_ZH.get(s, s)} {n} 类" for s, n in
+                     sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
     marked = sum(row.marked for row in lst.rows)
     return f"共 {len(lst.rows)} 类事项：{parts}；标注推定或有争议 {marked} 类。"
 
