@@ -31,9 +31,8 @@ DAY = "2025-06-01"
 
 
 def _missing() -> str:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("selenium") is None:
         return "selenium is not installed (pip install '.[test]')"
     for path in (CHROMIUM, CHROMEDRIVER):
         if not (Path(path).is_file() and os.access(path, os.X_OK)):
@@ -136,7 +135,7 @@ def test_try_form_submitted_with_the_keyboard_then_a_basis_link(browser, served,
         assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{control.get_attribute('id')}']"), control
     adopted = next(b for b in expected.basis if b.stage == "assign" and b.outcome == "adopted")
     browser.get(served.url + "/rules")                # the index, then back to the result by history
-    assert browser.find_elements(By.CSS_SELECTOR, f"#article-七 a[href^='/rules/route.']")
+    assert browser.find_elements(By.CSS_SELECTOR, "#article-七 a[href^='/rules/route.']")
     shot(browser, tmp_path, "rules")
     browser.back()
     wait_for(lambda: browser.find_elements(By.ID, "lead"), what="the result again")

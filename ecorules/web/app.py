@@ -1,8 +1,8 @@
 """The HTTP decision service: `create_app(...)` builds a FastAPI app around one RulebookHolder.
 
 No module-level engine or settings: everything lives on the app that `create_app` returns (its holder is
-`app.state.rulebook`), so tests build as many apps as they like and a browser workbench can later be mounted
-on the same app (`/` is left free for it). Endpoints (v1 names are stable):
+`app.state.rulebook`), so tests build as many apps as they like; the browser workbench (web/pages.py,
+web/batchpages.py) is mounted on the same app, at `/`. Endpoints (v1 names are stable):
 
     POST /v1/resolve          one Matter → one Resolution; an array → an array, same order
     POST /v1/explain          one Matter → explanation text (zh, ?lang=en) and the Resolution

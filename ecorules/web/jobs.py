@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional
 
@@ -48,7 +48,6 @@ class BatchJob:
     summary: Optional[Summary] = None
     error: Optional[str] = None
     finished: Optional[float] = None       # time.monotonic() when it ended
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def running(self) -> bool:

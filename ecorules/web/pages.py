@@ -24,11 +24,12 @@ from urllib.parse import quote, urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..errors import suggest
 from ..explain import explain_lines, outcome_text
 from ..graphdraw import draw_svg, jurisdiction_name
 from ..io.columns import STATUS_ZH
-from ..publish import (EXTENSIONS, FORMATS, PublishError, build_list, jurisdiction_code, reliability_of, rendered,
-                       template_context, RELIABILITY_ZH)
+from ..publish import (EXTENSIONS, FORMATS, RELIABILITY_ZH, PublishError, build_list, jurisdiction_code,
+                       reliability_of, rendered, template_context)
 from ..templating import render
 from .holder import RulebookHolder
 from .rulebrowse import PROVENANCE_ZH, STAGE_ZH, RuleIndex
@@ -206,7 +207,6 @@ def install_pages(app: FastAPI, holder: RulebookHolder, token: Optional[str]) ->
     def rule_page(rule_id: str):
         index = pages.index()
         if rule_id not in index.rulebook.versions:
-            from ..errors import suggest
             return pages.error("没有这条规则", f"规则库中没有编号为“{rule_id}”的规则。"
                                f"{suggest(rule_id, index.rulebook.versions, '规则编号')}", 404, back="/rules")
         views = index.view(rule_id)
