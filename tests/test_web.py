@@ -150,7 +150,8 @@ def test_array_over_max_batch_is_413():
 
 def test_unknown_path_is_404_json_and_wrong_method_405(client):
     assert_error(client.get("/v1/nothing"), 404, "not_found")
-    assert_error(client.get("/"), 404, "not_found")  # `/` is kept free for the browser workbench
+    home = client.get("/", follow_redirects=False)  # `/` is the browser workbench's (tests/test_workbench.py)
+    assert home.status_code == 303 and home.headers["location"] == "/try"
     assert_error(client.get("/v1/resolve"), 405, "method_not_allowed")
 
 
