@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from .citations import quotes
+from .statutes import quotes
 
 _STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
               "out_of_scope": "不属于生态环境保护事项", "invalid": "事项无效"}
