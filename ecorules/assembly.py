@@ -17,6 +17,7 @@ from .citecheck import WrittenCite, check_citations, check_index
 from .compiler import Compiled, compile_rules
 from .conditions import ConditionError, Context, parse_when
 from .errors import Diagnostic, Location, suggest
+from .layers import departures, read_layer, restrict, rule_problems
 from .loader import Loader, located
 from .orggraph import VARIABLES, OrgGraph
 from .rule import Rule, RuleTest, full_cite
@@ -81,6 +82,7 @@ class Assembler:
         self._check_rules()
         self._check_conditions_present()
         self._check_override_cycles()
+        self.diagnostics.extend(departures(rules, org, self.categories, lambda rule: self._where(rule, "lead")))
         statutes = self._statutes()
         tests = self._tests()
         compiled, problems = compile_rules(rules, self._locate_when)
@@ -122,18 +124,26 @@ class Assembler:
         context = Context()  # the type of each field's literals, fixed by the first rule that compares it
         for item in self.loader.of_kind("rules"):
             file_model: S.RuleFile = item.model
+            layer, problems = read_layer(file_model.layer, item.relative, file_model.stage, self.org,
+                                         lambda *path, key=True, doc=item.doc: doc.where(path, key=key))
+            self.diagnostics.extend(problems)
             for i, spec in enumerate(file_model.rules):
                 where = item.doc.where(("rules", i))
                 effective = spec.effective or S.Effective()
+                source = spec.source or file_model.source or (layer.title if layer else None)
                 rule = Rule(
-                    id=spec.id, stage=file_model.stage, title=spec.title,
-                    cite=full_cite(spec.source or file_model.source, spec.cite), provenance=spec.provenance,
-                    note=spec.note, when=spec.when, priority=spec.priority, effective_from=effective.from_,
+                    id=spec.id, stage=file_model.stage, title=spec.title, cite=full_cite(source, spec.cite),
+                    provenance=spec.provenance or (layer.provenance if layer else None),
+                    note=spec.note, when=spec.when, priority=spec.priority,
+                    effective_from=effective.from_ or (layer.date if layer else None),
                     effective_until=effective.until, overrides=tuple(spec.overrides), disputes=tuple(spec.disputes),
                     lead=spec.lead,
                     assist=tuple(spec.assist), set=dict(spec.set or {}), escalate=spec.escalate,
                     transfers=tuple(spec.transfer), obligations=tuple(spec.obligation), status=spec.status,
-                    file=item.relative, line=where.line, order=len(rules))
+                    file=item.relative, line=where.line, order=len(rules), layer=layer)
+                if layer:
+                    self.diagnostics.extend(rule_problems(
+                        layer, spec, lambda *path, key=True, doc=item.doc, i=i: doc.where(("rules", i) + path, key=key)))
                 if not self._new_version(rule, versions.get(spec.id, ()), item.doc.where(("rules", i, "id"))):
                     continue
                 versions.setdefault(spec.id, []).append((rule, where))
@@ -142,15 +152,17 @@ class Assembler:
         return rules, docs
 
     def _parse_when(self, rule: Rule, doc: YamlDoc, base: tuple, context: Context) -> Rule:
-        """The one parse of a rule's `when` (conditions.py); the compiler, the checks and lint read its tree."""
+        """The one parse of a rule's `when` (conditions.py); the compiler, the checks and lint read its tree.
+        A list layer's rule is joined with its jurisdiction's test here (layers.restrict)."""
         if rule.when is None:
             return rule  # E305, reported by _check_conditions_present
         try:
-            return replace(rule, condition=parse_when(rule.when, rule.stage, context, rule.id))
+            condition = parse_when(rule.when, rule.stage, context, rule.id)
         except ConditionError as exc:
             self.error(exc.code, exc.message, doc.where(base + ("when",) + tuple(exc.where), key=True), rule.id,
                        exc.suggestion)
             return rule
+        return replace(rule, condition=restrict(condition, rule.layer) if rule.layer else condition)
 
     def _new_version(self, rule: Rule, earlier: list, where: Location) -> bool:
         """The same id may be written again as a new version, dated so that no two versions are in force at once."""
@@ -303,6 +315,8 @@ class Assembler:
         for rule in self.rules:
             doc, base, spec = self.rule_docs[rule.order]
             source = spec.source or doc.data.get("source")
+            if rule.layer and source in (None, rule.layer.title):
+                source = None   # the list itself: its items are checked against its own document, not a statute
             source_at = doc.where(base + ("source",)) if spec.source else doc.where(("source",)) if source else None
             written.append(WrittenCite(rule.id, rule.title, source, spec.cite, doc.where(base + ("cite",)), source_at,
                                        rule.effective_until))

@@ -2,7 +2,7 @@
 
 classify: derive missing fields (overrides, then highest priority; a tie between different values
           leaves the field unset — never guessed).
-assign:   candidates → drop overridden → highest priority → one lead (resolved), several (conflict),
+assign:   candidates → drop overridden → highest authority (a jurisdiction's published list first) → highest priority → one lead (resolved), several (conflict),
           none (unassigned); assist = union of the winning rules' assists minus the lead.
 route:    escalation (highest priority wins), transfers and obligations (all), status changes.
 The matcher (durable_rules, in engine.py) decides which rules fire; the org graph (orggraph.py) decides
@@ -37,28 +37,37 @@ TIED = "tied"
 ABSENT = "absent"
 AMBIGUOUS = "ambiguous"
 SUPERSEDED = "superseded"
+OUTRANKED = "outranked"
 
 
 # ---------------------------------------------------------------- one decision, four uses
 @dataclass(frozen=True)
 class Pick:
-    """"Overrides → top priority → outcome" over (rule, value) proposals of the rules that fired.
+    """"Overrides → authority → top priority → outcome" over (rule, value) proposals of the rules that fired.
 
-    `values`: the distinct values proposed at the top priority, in rulebook order (one: decided; several: a tie).
+    `values`: the distinct values proposed at the top, in rulebook order (one: decided; several: a tie).
     `outcomes`: rule order → outcome code, for every rule that proposed something or was overridden.
     """
 
     values: tuple
-    winners: tuple          # (rule, value) at the top priority
+    winners: tuple          # (rule, value) at the top authority and priority
     outcomes: dict
 
 
 def pick(fired: list[Rule], proposals: Iterable[tuple[Rule, object]], tie: str, first_wins: bool = False) -> Pick:
+    """The one decision helper. The order of authority comes before priority numbers: a jurisdiction's published
+    list (a list layer, Rule.authority 1; its rules fire only in that jurisdiction) outranks every proposal of the
+    city rulebook (0), whose own order — statute, reading, sector inference, fallback — is its priority bands."""
     overridden = {other for rule in fired for other in rule.overrides}
     outcomes = {r.order: OVERRIDDEN for r in fired if r.id in overridden}
     live = [(rule, value) for rule, value in proposals if rule.id not in overridden]
     if not live:
         return Pick((), (), outcomes)
+    rank = max(rule.authority for rule, _ in live)
+    for rule, _ in live:
+        if rule.authority < rank:
+            outcomes.setdefault(rule.order, OUTRANKED)
+    live = [(rule, value) for rule, value in live if rule.authority == rank]
     top = max(rule.priority for rule, _ in live)
     winners = tuple((rule, value) for rule, value in live if rule.priority == top)
     if first_wins:  # a tie between route effects: the first in rulebook order is taken
@@ -132,7 +141,7 @@ class Resolver:
         basis: list[Basis] = []
 
         fired = self._in_force("classify", fact, as_of)
-        outcomes, notes = self._classify(matter, fired, fact)
+        outcomes = self._classify(matter, fired, fact)
         basis += self._basis_of(fired, outcomes)
 
         fired = self._in_force("assign", fact, as_of)
@@ -153,7 +162,7 @@ class Resolver:
             category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
             transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
             error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, notes, place=built.place)
+        resolution.explanation = explanation_text(resolution, self.rulebook, place=built.place)
         return resolution
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
@@ -167,8 +176,9 @@ class Resolver:
         fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
         return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
-    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list[str]]:
-        outcomes, notes = {}, []
+    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> dict:
+        """Derive missing fields; a tie leaves the field unset (outcome `ambiguous`, which explain words)."""
+        outcomes = {}
         for name in dict.fromkeys(k for r in fired for k in r.set):
             setters = [r for r in fired if name in r.set]
             if given(matter, name):
@@ -180,11 +190,9 @@ class Resolver:
                 outcomes.setdefault(order, outcome)
             if len(chosen.values) == 1:
                 put(fact, name, shape_value(name, chosen.values[0], self.field_kinds.get(name)))
-            elif chosen.values:
-                notes.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, chosen.values))}，未采用任何一个")
         overridden = {o for r in fired for o in r.overrides}
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
-        return outcomes, notes
+        return outcomes
 
     def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
         outcomes, proposals = {}, []

@@ -6,8 +6,28 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
+import re
+
 from . import spec as S
+from .citations import SOURCE_NUMBER
 from .conditions import Condition
+
+
+@dataclass(frozen=True)
+class ListLayer:
+    """A jurisdiction's own published list (（五）/（六）), loaded as an authority layer (layers.py): its rules
+    apply only to matters of `jurisdiction` and outrank the city rulebook's readings there."""
+
+    jurisdiction: str          # a district code, or sh for a municipal list
+    title: str
+    document: str
+    date: dt.date
+    provenance: str            # source | inference
+    sample: bool
+    file: str                  # relative to the rulebook root
+    issuer: Optional[str] = None
+    url: Optional[str] = None
+
 
 
 
@@ -38,6 +58,13 @@ class Rule:
     line: int
     order: int
     condition: Optional[Condition] = field(default=None, compare=False, repr=False)  # `when`, parsed once
+    layer: Optional[ListLayer] = None   # the published list this rule belongs to; None: the city rulebook
+
+    @property
+    def authority(self) -> int:
+        """Rank in the order of authority, compared before priority: 1 a jurisdiction's published list
+        (its rules only fire in that jurisdiction), 0 the city rulebook (ordered within by priority)."""
+        return 1 if self.layer is not None else 0
 
     def in_force(self, day: dt.date) -> bool:
         if self.effective_from and day < self.effective_from:
@@ -74,7 +101,20 @@ class RuleTest:
 
 
 def full_cite(source: Optional[str], cite: str) -> str:
+    """《source》cite, as results show it; internal source numbers (S17, the research notes' numbering) are
+    never shown: a bracket holding one is dropped (check reports it as W242, to be moved into a comment)."""
     if not source or "《" in cite:
-        return cite
+        return without_source_numbers(cite)
     title = source if source.startswith("《") else f"《{source}》"
-    return f"{title}{cite}"
+    return without_source_numbers(f"{title}{cite}")
+
+
+_NUMBERED_BRACKET = re.compile(r"[（(][^（()）]*?" + SOURCE_NUMBER.pattern + r"[^（()）]*?[)）]")
+
+
+def without_source_numbers(text: str) -> str:
+    """《…"三定"规定（据S17基本情况摘要）》 → 《…"三定"规定》; a bare S17 goes too."""
+    if not SOURCE_NUMBER.search(text):
+        return text
+    text = _NUMBERED_BRACKET.sub("", text)
+    return re.sub(r"\s*(?:据|见)?\s*" + SOURCE_NUMBER.pattern, "", text)

@@ -287,6 +287,9 @@ class Quote:
     version: str                 # which text was quoted
     lines: tuple                 # the sentences; empty when not found
     problem: Optional[str] = None  # why nothing can be quoted (Chinese), or a caution about the version
+    status: str = "found"        # a code for `problem`: found | later_version | outside | no_number | no_article |
+    #                              no_paragraph | no_item | not_in_this_kind (explain words it in English)
+    effective: Optional[dt.date] = None   # the text's effective date (for later_version)
 
 
 def quotes(cite: str, collection: Optional[Collection], day: Optional[dt.date] = None) -> list[Quote]:
@@ -300,20 +303,22 @@ def quotes(cite: str, collection: Optional[Collection], day: Optional[dt.date] =
         if statute is None:
             if piece.document and piece.document not in outside:
                 outside.add(piece.document)
-                found.append(Quote(piece.document, "", "", (), "不在随附的法规文本中，未能引用原文"))
+                found.append(Quote(piece.document, "", "", (), "不在随附的法规文本中，未能引用原文", "outside"))
             continue
         if piece.reference is None:
-            found.append(Quote(statute.title, piece.text, statute.version_label, (), "未写明条号，未能引用原文"))
+            found.append(Quote(statute.title, piece.text, statute.version_label, (), "未写明条号，未能引用原文",
+                               "no_number", statute.effective))
             continue
         finding = statute.find(piece.reference)
         caution = None
         if day and not statute.in_force(day):
             caution = f"随附文本自 {statute.effective} 施行，晚于判断日期 {day}；当时施行的版本条文可能不同"
         if finding.found:
-            found.append(Quote(statute.title, piece.reference.label, statute.version_label, finding.lines, caution))
+            found.append(Quote(statute.title, piece.reference.label, statute.version_label, finding.lines, caution,
+                               "later_version" if caution else "found", statute.effective))
         else:
             found.append(Quote(statute.title, piece.reference.label, statute.version_label, (),
-                               missing_text(finding)))
+                               missing_text(finding), finding.status, statute.effective))
     return found
 
 
