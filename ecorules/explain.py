@@ -48,7 +48,8 @@ WARNING_EN = {
     "W404": "no district and no place in the title: treated as municipal — fill in the district if it is a "
             "district matter",
     "W405": "the district was kept ({j}), but the 街道 / 镇 part is not in the gazetteer — check its spelling",
-    "W406": "the title says city-wide (全市 / 市级) and also names a place: treated as municipal",
+    "W406": "the title says city-wide and also names a place: treated as municipal — fill in the district if it "
+            "is a district matter",
 }
 
 
@@ -100,25 +101,29 @@ def _category(resolution, rulebook) -> str:
 
 
 def cite_en(cite: str) -> str:
-    """A citation with its article numbers in English (《title》 Art. 98(1); policy item (5)); the titles of the
-    statutes stay as they are named, words that name no provision stay as written."""
-    parts, document = [], None
+    """A citation with its article numbers in English (《title》 Art. 98(1), Art. 99; 《实施意见》 item (5)); the
+    titles of the statutes stay as they are named, words that name no provision stay as written."""
+    out, document, end = "", None, 0
     for piece in parse_citation(cite):
+        between = cite[end:piece.start]
+        if out:
+            out += "; " if ("；" in between or ";" in between or piece.document != document) else ", "
+        end = piece.start + len(piece.text)
         head = f"《{piece.document}》 " if piece.document and piece.document != document else ""
         document = piece.document or document
         ref = piece.reference
         if ref is None:
-            parts.append(head + piece.text)
+            text = piece.text
         elif ref.kind == "preamble":
-            parts.append(head + "General Requirements")
+            text = "General Requirements"
         elif ref.kind == "item":
-            parts.append(head + f"item ({ref.article})")
+            text = f"item ({ref.article})"
         else:
             text = f"Art. {ref.article}" + (f"-{ref.sub}" if ref.sub else "")
             text += f"({ref.paragraph})" if ref.paragraph else ""
             text += f" item {ref.item}" if ref.item else ""
-            parts.append(head + text)
-    return "; ".join(parts) if parts else cite
+        out += head + text
+    return out or cite
 
 
 def _cite(cite: str, lang: str) -> str:
@@ -144,7 +149,7 @@ def explanation_text(resolution, rulebook, notes: Optional[list] = None, place=N
     its citation, then escalation, transfers, obligations. `notes` are extra sentences (Chinese) to add."""
     zh = lang == "zh"
     parts = _decision(resolution, rulebook, lang)
-    parts += [f"{note}。" for note in _ambiguities(resolution, rulebook, lang)]
+    parts += [note + ("。" if zh else ".") for note in _ambiguities(resolution, rulebook, lang)]
     parts += [note + "。" for note in notes or []]
     footing = {b.rule: b.provenance for b in resolution.basis}
     escalation = resolution.escalation
@@ -218,8 +223,8 @@ def _decision(resolution, rulebook, lang: str) -> list[str]:
                                     "and must be verified before it is relied on."}.get(
                 code, f"Led by {lead}, under {cites} (rule {ids}).")
         parts = [head, sentence]
-        if code == "inferred":
-            parts.append(_why_inferred(resolution, adopted, rulebook, lang))
+        if code == "inferred" or code == "disputed" and resolution.lead.inferred:
+            parts.append(_why_inferred(resolution, [b for b in adopted if code == "inferred"], rulebook, lang))
         parts += _layer_sentences(adopted, assign, rulebook, lang)
         if resolution.assist:
             parts.append(f"配合部门：{_names(resolution.assist)}。" if zh else
