@@ -223,8 +223,12 @@ def _decision(resolution, rulebook, lang: str) -> list[str]:
                                     "and must be verified before it is relied on."}.get(
                 code, f"Led by {lead}, under {cites} (rule {ids}).")
         parts = [head, sentence]
-        if code == "inferred" or code == "disputed" and resolution.lead.inferred:
-            parts.append(_why_inferred(resolution, [b for b in adopted if code == "inferred"], rulebook, lang))
+        if code == "inferred":
+            parts.append(_why_inferred(resolution, adopted, rulebook, lang))
+        elif resolution.lead.inferred:   # disputed, and the body itself is an inference too
+            parts.append(f"另：{resolution.lead.name}的机构设置或名称系推定，须核实。" if zh else
+                         f"Also, the existence or name of {resolution.lead.name} is an inference in the org data, "
+                         "to be verified.")
         parts += _layer_sentences(adopted, assign, rulebook, lang)
         if resolution.assist:
             parts.append(f"配合部门：{_names(resolution.assist)}。" if zh else
