@@ -144,54 +144,60 @@ def place_text(place) -> str:
 
 
 # ---------------------------------------------------------------- the explanation paragraph
-def explanation_text(resolution, rulebook, notes: Optional[list] = None, place=None, lang: str = "zh") -> str:
+def explanation_text(resolution, rulebook, place=None, lang: str = "zh", ties: Optional[list] = None) -> str:
     """One paragraph: the decision (saying 推定 / 有争议 where it rests on an inference or a disputed rule),
-    its citation, then escalation, transfers, obligations. `notes` are extra sentences (Chinese) to add."""
+    its citation, classification ties, then escalation, transfers, obligations. `ties` ([(field, values)]) are the
+    resolver's; without them they are read back from the basis."""
     zh = lang == "zh"
     parts = _decision(resolution, rulebook, lang)
-    parts += [note + ("。" if zh else ".") for note in _ambiguities(resolution, rulebook, lang)]
-    parts += [note + "。" for note in notes or []]
+    ties = ties if ties is not None else _ties(resolution, rulebook)
+    parts += [_tie_text(name, values, lang) + ("。" if zh else ".") for name, values in ties]
+    words, names, cite = _ROUTE_WORDS[lang], _namer(rulebook, lang), _citer(lang)
     footing = {b.rule: b.provenance for b in resolution.basis}
     escalation = resolution.escalation
     if escalation:
-        if zh:
-            text = f"依据{escalation.cite}，上报{_names(escalation.to)}"
-            if escalation.proposer:
-                text += f"，由{escalation.proposer.short_name}"
-                text += f"会同{_names(escalation.consult)}" if escalation.consult else ""
-                text += "提出意见"
-            if escalation.steps:
-                text += "：" + "；".join(escalation.steps)
-        else:
-            text = f"Escalated to {_names_en(escalation.to, rulebook)} under {cite_en(escalation.cite)}"
-            if escalation.proposer:
-                text += f"; {_body_en(escalation.proposer, rulebook)}"
-                text += f", with {_names_en(escalation.consult, rulebook)}," if escalation.consult else ""
-                text += " proposes"
-            if escalation.steps:
-                text += ": " + "; ".join(escalation.steps)
-        parts.append(text + _mark(footing.get(escalation.rule), lang) + ("。" if zh else "."))
+        text = words["escalate"].format(cite=cite(escalation.cite), to=names(escalation.to))
+        if escalation.proposer:
+            text += words["proposer"].format(who=names([escalation.proposer]))
+            text += words["consult"].format(who=names(escalation.consult)) if escalation.consult else ""
+            text += words["proposes"]
+        if escalation.steps:
+            text += words["steps"] + words["sep"].join(escalation.steps)
+        parts.append(text + _mark(footing.get(escalation.rule), lang) + words["end"])
     for transfer in resolution.transfers:
-        mark = _mark(footing.get(transfer.rule), lang)
-        parts.append(f"移交{transfer.to.short_name}：{transfer.reason}（依据{transfer.cite}）{mark}。" if zh else
-                     f"Transfer to {_body_en(transfer.to, rulebook)}: {transfer.reason} "
-                     f"(under {cite_en(transfer.cite)}){mark}.")
+        parts.append(words["transfer"].format(to=names([transfer.to]), reason=transfer.reason, cite=cite(transfer.cite))
+                     + _mark(footing.get(transfer.rule), lang) + words["end"])
     for item in resolution.obligations:
-        if zh:
-            text = f"义务：{item.what}"
-            text += f"，期限 {item.due}" if item.due else ""
-            text += f"，报送{_names(item.to)}" if item.to else ""
-            text += f"，抄送{_names(item.copy_to)}" if item.copy_to else ""
-            parts.append(text + f"（依据{item.cite}）{_mark(footing.get(item.rule), lang)}。")
-        else:
-            text = f"Obligation: {item.what}"
-            text += f", due {item.due}" if item.due else ""
-            text += f", report to {_names_en(item.to, rulebook)}" if item.to else ""
-            text += f", copy to {_names_en(item.copy_to, rulebook)}" if item.copy_to else ""
-            parts.append(text + f" (under {cite_en(item.cite)}){_mark(footing.get(item.rule), lang)}.")
+        text = words["obligation"].format(what=item.what)
+        text += words["due"].format(due=item.due) if item.due else ""
+        text += words["report"].format(who=names(item.to)) if item.to else ""
+        text += words["copy"].format(who=names(item.copy_to)) if item.copy_to else ""
+        parts.append(text + words["under"].format(cite=cite(item.cite)) + _mark(footing.get(item.rule), lang)
+                     + words["end"])
     if place is not None and zh:
         parts.append(place_text(place))
     return ("" if zh else " ").join(p for p in parts if p)
+
+
+# the route effects' sentences, by language: {cite} {to} {who} {reason} {what} {due} are filled in
+_ROUTE_WORDS = {
+    "zh": {"escalate": "依据{cite}，上报{to}", "proposer": "，由{who}", "consult": "会同{who}", "proposes": "提出意见",
+           "steps": "：", "sep": "；", "end": "。", "transfer": "移交{to}：{reason}（依据{cite}）",
+           "obligation": "义务：{what}", "due": "，期限 {due}", "report": "，报送{who}", "copy": "，抄送{who}",
+           "under": "（依据{cite}）"},
+    "en": {"escalate": "Escalated to {to} under {cite}", "proposer": "; {who}", "consult": ", with {who},",
+           "proposes": " proposes", "steps": ": ", "sep": "; ", "end": ".", "transfer": "Transfer to {to}: {reason} "
+           "(under {cite})", "obligation": "Obligation: {what}", "due": ", due {due}", "report": ", report to {who}",
+           "copy": ", copy to {who}", "under": " (under {cite})"},
+}
+
+
+def _namer(rulebook, lang: str):
+    return _names if lang == "zh" else (lambda departments: _names_en(departments, rulebook))
+
+
+def _citer(lang: str):
+    return (lambda cite: cite) if lang == "zh" else cite_en
 
 
 def _mark(provenance: Optional[str], lang: str) -> str:
@@ -284,23 +290,27 @@ def _layer_sentences(adopted, assign, rulebook, lang: str) -> list[str]:
     return [text]
 
 
-def _ambiguities(resolution, rulebook, lang: str) -> list[str]:
-    """Classify ties (outcome `ambiguous`): the field left unset and the values it could have had."""
+def _ties(resolution, rulebook) -> list:
+    """Classification ties read back from the basis: per field, the values the classify rules that were not
+    overridden or outranked proposed at their top priority, when they differ."""
     rules = rulebook.rules_at if rulebook is not None else {}
-    values: dict[str, list] = {}
-    for basis in resolution.basis:
-        rule = rules.get((basis.file, basis.line))
-        if basis.outcome == "ambiguous" and rule is not None:
-            for name, value in rule.set.items():
-                values.setdefault(name, []).append(value)
+    fired = [rules.get((b.file, b.line)) for b in resolution.basis if b.stage == "classify"
+             and b.outcome in ("adopted", "ambiguous")]
+    fired = [rule for rule in fired if rule is not None]
     found = []
-    for name, options in values.items():
-        options = list(dict.fromkeys(options))
-        if len(options) > 1:
-            found.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, options))}，未采用任何一个" if lang == "zh" else
-                         f"Ambiguous classification: {name} could be {' or '.join(map(str, options))}; "
-                         "neither was taken")
+    for name in dict.fromkeys(k for rule in fired for k in rule.set):
+        setters = [rule for rule in fired if name in rule.set]
+        top = max(rule.priority for rule in setters)
+        values = tuple(dict.fromkeys(rule.set[name] for rule in setters if rule.priority == top))
+        if len(values) > 1:
+            found.append((name, values))
     return found
+
+
+def _tie_text(name: str, values, lang: str) -> str:
+    if lang == "zh":
+        return f"分类有歧义：{name} 可能为 {'、'.join(map(str, values))}，未采用任何一个"
+    return f"Ambiguous classification: {name} could be {' or '.join(map(str, values))}; neither was taken"
 
 
 # ---------------------------------------------------------------- ecorules explain

@@ -141,7 +141,7 @@ class Resolver:
         basis: list[Basis] = []
 
         fired = self._in_force("classify", fact, as_of)
-        outcomes = self._classify(matter, fired, fact)
+        outcomes, ties = self._classify(matter, fired, fact)
         basis += self._basis_of(fired, outcomes)
 
         fired = self._in_force("assign", fact, as_of)
@@ -162,7 +162,7 @@ class Resolver:
             category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
             transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
             error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, place=built.place)
+        resolution.explanation = explanation_text(resolution, self.rulebook, place=built.place, ties=ties)
         return resolution
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
@@ -176,9 +176,10 @@ class Resolver:
         fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
         return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
-    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> dict:
-        """Derive missing fields; a tie leaves the field unset (outcome `ambiguous`, which explain words)."""
-        outcomes = {}
+    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list]:
+        """Derive missing fields; a tie leaves the field unset: (outcomes, [(field, values that tied)]), worded by
+        explain."""
+        outcomes, ties = {}, []
         for name in dict.fromkeys(k for r in fired for k in r.set):
             setters = [r for r in fired if name in r.set]
             if given(matter, name):
@@ -190,9 +191,11 @@ class Resolver:
                 outcomes.setdefault(order, outcome)
             if len(chosen.values) == 1:
                 put(fact, name, shape_value(name, chosen.values[0], self.field_kinds.get(name)))
+            elif chosen.values:
+                ties.append((name, chosen.values))
         overridden = {o for r in fired for o in r.overrides}
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
-        return outcomes
+        return outcomes, ties
 
     def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
         outcomes, proposals = {}, []

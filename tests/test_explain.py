@@ -156,3 +156,12 @@ def test_explain_cli_in_english(tmp_path):
     assert "Summary: Category: construction_dust. Presumed lead: 黄浦区建设管理委 (Huangpu District" in result.output
     assert "Why not 黄浦区生态环境局 (Huangpu District Bureau of Ecology and Environment): " in result.output
     assert "为何" not in result.output and "依据" not in result.output and "结论" not in result.output
+
+
+def test_classification_ties_are_worded_in_both_languages(default_engine, fixture_matters):
+    matter = next(m for m in fixture_matters if m["id"] == "fx-176")
+    r = default_engine.resolve(matter)
+    assert "分类有歧义：facts.land_type 可能为 river_side、public_green_land，未采用任何一个。" in r.explanation
+    english = explanation_text(r, default_engine.rulebook, lang="en")
+    assert "Ambiguous classification: facts.land_type could be river_side or public_green_land; neither was taken." \
+        in english
