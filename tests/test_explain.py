@@ -165,3 +165,14 @@ def test_classification_ties_are_worded_in_both_languages(default_engine, fixtur
     english = explanation_text(r, default_engine.rulebook, lang="en")
     assert "Ambiguous classification: facts.land_type could be river_side or public_green_land; neither was taken." \
         in english
+
+
+def test_the_column_and_the_conclusion_sentence_never_disagree(default_engine, fixture_matters):
+    seen = set()
+    for matter in fixture_matters:
+        r = default_engine.resolve(matter)
+        word = column(r, "结论可靠性")
+        seen.add(word)
+        assert (word == "推定") == ("推定由" in r.explanation), r.id
+        assert (word == "有争议") == ("牵头部门有争议：" in r.explanation), r.id
+    assert seen == {"", "推定", "有争议"}
