@@ -2,13 +2,13 @@
 
 A rule file with a `list:` header (conventionally `lists/<jurisdiction>/*.yaml`) is the published list of one
 jurisdiction — a department's list under （五）, a district's list under （六）: official decisions. Its rules
-  * are assign rules only (E317), in force from the list's `date` unless they say otherwise;
+  * are assign rules only (E371), in force from the list's `date` unless they say otherwise;
   * apply only to matters of that jurisdiction: every rule's condition is joined with `district: <code>`
     (or `level: municipal` for a municipal list, `sh`) when it is parsed;
   * outrank the city rulebook's readings and inferences there, whatever their priority numbers: the decision
     helper (resolver.pick) compares `Rule.authority` before priority (overrides → authority → priority);
   * take the list's provenance unless they give their own; a sample list (`sample: true`) must be `inference`
-    (E317), so every conclusion resting on it says 推定.
+    (E371), so every conclusion resting on it says 推定.
 `departures` reports, for `check`, every place where a list departs from the city's reading of the same
 category (W340). Nothing here prints.
 """
@@ -35,7 +35,7 @@ def read_layer(header: Optional[S.ListHeader], relative: str, stage: str, org: O
     if header is None:
         if folder is not None:
             problems.append(Diagnostic(
-                "E316", f"清单目录 {FOLDER}/{folder}/ 中的规则文件没有 list: 头", where(), None,
+                "E370", f"清单目录 {FOLDER}/{folder}/ 中的规则文件没有 list: 头", where(), None,
                 f"在文件开头写明 list: {{jurisdiction: {folder}, title: …, document: …, date: …, provenance: …}}；"
                 "不是某一辖区公布的清单的规则，放到 assign/ 等目录中。"))
         return None, problems
@@ -46,15 +46,15 @@ def read_layer(header: Optional[S.ListHeader], relative: str, stage: str, org: O
                                    where("list", "jurisdiction", key=False), None, suggest(code, known, "辖区代码")))
     elif folder is not None and folder != code:
         problems.append(Diagnostic(
-            "E316", f"清单属于 '{code}'，却放在 {FOLDER}/{folder}/ 中", where("list", "jurisdiction", key=False), None,
+            "E370", f"清单属于 '{code}'，却放在 {FOLDER}/{folder}/ 中", where("list", "jurisdiction", key=False), None,
             f"把文件移到 {FOLDER}/{code}/，或改正 list.jurisdiction。"))
     if stage != "assign":
         problems.append(Diagnostic(
-            "E317", f"清单层只能含 assign 规则（本文件为 {stage}）", where("stage", key=False), None,
+            "E371", f"清单层只能含 assign 规则（本文件为 {stage}）", where("stage", key=False), None,
             "清单决定牵头与配合部门；分类（classify）和上报、移交（route）规则写在规则库的 classify/、route/ 中。"))
     if header.sample and header.provenance != "inference":
         problems.append(Diagnostic(
-            "E317", "示例清单（sample: true）的 provenance 必须为 inference：示例不是公布的文件",
+            "E371", "示例清单（sample: true）的 provenance 必须为 inference：示例不是公布的文件",
             where("list", "provenance", key=False), None, "改为 provenance: inference。"))
     layer = ListLayer(jurisdiction=code, title=header.title, document=header.document, date=header.date,
                       provenance=header.provenance, sample=header.sample, file=relative, issuer=header.issuer,
@@ -63,9 +63,9 @@ def read_layer(header: Optional[S.ListHeader], relative: str, stage: str, org: O
 
 
 def rule_problems(layer: ListLayer, spec: S.RuleSpec, where: Callable[..., Location]) -> list[Diagnostic]:
-    """A rule of a sample list claiming a published source (E317)."""
+    """A rule of a sample list claiming a published source (E371)."""
     if layer.sample and spec.provenance in ("source", "partial"):
-        return [Diagnostic("E317", f"示例清单中的规则不能标为 provenance: {spec.provenance}",
+        return [Diagnostic("E371", f"示例清单中的规则不能标为 provenance: {spec.provenance}",
                            where("provenance", key=False), spec.id, "示例清单的规则为 inference（或不写，随清单）。")]
     return []
 

@@ -171,13 +171,13 @@ def codes(root) -> list[tuple[str, str]]:
 def test_a_rule_file_under_lists_without_its_header_is_e316(tmp_path):
     headless = LIST.split("stage: assign", 1)[1]
     root = small(tmp_path, {"lists/huangpu/list.yaml": "stage: assign" + headless})
-    assert [c for c, _ in codes(root)] == ["E316"]
+    assert [c for c, _ in codes(root)] == ["E370"]
 
 
 def test_a_list_in_another_jurisdictions_folder_is_e316_at_its_jurisdiction(tmp_path):
     root = small(tmp_path, {"lists/pudong/list.yaml": LIST})
     [(code, where)] = codes(root)
-    assert code == "E316" and where.endswith("lists/pudong/list.yaml:2:17")
+    assert code == "E370" and where.endswith("lists/pudong/list.yaml:2:17")
 
 
 def test_unknown_jurisdiction_is_e207_with_a_suggestion(tmp_path):
@@ -190,9 +190,9 @@ def test_unknown_jurisdiction_is_e207_with_a_suggestion(tmp_path):
 def test_a_list_of_route_rules_and_a_sample_claiming_a_source_are_e317(tmp_path):
     route = LIST.replace("stage: assign", "stage: route").replace("lead: sthj\n    assist: [zjw]\n",
                                                                     "status: unassigned\n")
-    assert "E317" in [c for c, _ in codes(small(tmp_path / "a", {"lists/huangpu/list.yaml": route}))]
+    assert "E371" in [c for c, _ in codes(small(tmp_path / "a", {"lists/huangpu/list.yaml": route}))]
     sample = LIST.replace("provenance: source", "provenance: source\n  sample: true")
-    assert [c for c, _ in codes(small(tmp_path / "b", {"lists/huangpu/list.yaml": sample}))] == ["E317"]
+    assert [c for c, _ in codes(small(tmp_path / "b", {"lists/huangpu/list.yaml": sample}))] == ["E371"]
 
 
 def test_a_bad_list_header_is_located_never_a_traceback(tmp_path):
