@@ -214,3 +214,12 @@ def test_list_citations_are_not_reported_as_sources_outside_the_statutes():
 def test_sample_layer_is_dated_from_its_list(default_engine):
     rule = default_engine.rulebook.versions["list.jiading.catering-fumes"][0]
     assert rule.effective_from == dt.date(2025, 1, 1) and rule.layer.sample and rule.authority == 1
+
+
+def test_the_list_header_is_in_the_rulebook_schema_with_chinese_descriptions():
+    from ecorules.spec import RuleFile
+    schema = RuleFile.model_json_schema(by_alias=True)
+    assert "list" in schema["properties"]
+    header = schema["$defs"]["ListHeader"]
+    assert set(header["required"]) == {"jurisdiction", "title", "document", "date", "provenance"}
+    assert "公布日期" in header["properties"]["date"]["description"]
