@@ -248,6 +248,9 @@ def _decision(resolution, rulebook, lang: str) -> list[str]:
         detail = "; ".join(f"rule {b.rule} under {cite_en(b.cite)}" for b in tied)
         return [head, f"Rules of the same priority name different leads ({_names_en(resolution.candidates, rulebook)}); "
                       f"no guess is made: {detail}."]
+    if resolution.status == "out_of_scope":
+        return [head + "不属于生态环境保护事项，不作为生态环境事项上报。" if zh else
+                head + " Not an environmental-protection matter; it is not escalated as one."]
     return [head + "没有适用的分工规则，尚未明确牵头部门。" if zh else head + " No assignment rule applies; no lead yet."]
 
 

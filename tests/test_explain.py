@@ -176,3 +176,22 @@ def test_the_column_and_the_conclusion_sentence_never_disagree(default_engine, f
         assert (word == "推定") == ("推定由" in r.explanation), r.id
         assert (word == "有争议") == ("牵头部门有争议：" in r.explanation), r.id
     assert seen == {"", "推定", "有争议"}
+
+
+def test_an_out_of_scope_matter_is_not_said_to_lack_a_lead(make_rulebook):
+    from ecorules import Engine
+    root = make_rulebook({"route/scope.yaml": """
+        stage: route
+        source: 上海市推动职能部门做好生态环境保护工作的实施意见
+        rules:
+          - id: scope.courier
+            title: 快递员态度问题不属于生态环境保护事项
+            cite: （八）
+            when: {title: {contains: 快递员}}
+            status: out_of_scope
+        """})
+    with Engine.from_directory(root) as engine:
+        r = engine.resolve({"id": "o", "title": "快递员态度恶劣", "as_of": DAY})
+        assert r.status == "out_of_scope"
+        assert "不属于生态环境保护事项" in r.explanation and "尚未明确牵头部门" not in r.explanation
+        assert "Not an environmental-protection matter" in explanation_text(r, engine.rulebook, lang="en")
