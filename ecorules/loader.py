@@ -204,10 +204,18 @@ class Loader:
 def located(item: Loaded, key: str, index: int, spec) -> Located:
     """Entry `index` of the list under `key` in a loaded file, with a way to find where any part of it is."""
     path = (key, index)
+    return Located(spec, item.doc.where(path), _Where(item.doc, path))
 
-    def where(*parts, key: bool = True) -> Location:
-        return item.doc.where(path + parts, key=key)
-    return Located(spec, item.doc.where(path), where)
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a part of one entry is written (a callable object, not a closure: a loaded rulebook can be pickled)."""
+
+    doc: YamlDoc
+    path: tuple
+
+    def __call__(self, *parts, key: bool = True) -> Location:
+        return self.doc.where(self.path + parts, key=key)
 
 
 def raw_rule_ids(data) -> set:
