@@ -144,14 +144,17 @@ def place_text(place) -> str:
 
 
 # ---------------------------------------------------------------- the explanation paragraph
-def explanation_text(resolution, rulebook, place=None, lang: str = "zh", ties: Optional[list] = None) -> str:
+def explanation_text(resolution, rulebook, notes: Optional[list] = None, place=None, lang: str = "zh") -> str:
     """One paragraph: the decision (saying 推定 / 有争议 where it rests on an inference or a disputed rule),
-    its citation, classification ties, then escalation, transfers, obligations. `ties` ([(field, values)]) are the
-    resolver's; without them they are read back from the basis."""
+    its citation, classification ties, then escalation, transfers, obligations. `notes` are the resolver's
+    sentences on classification ties (Chinese); without them (English, or a caller that has none) the ties are
+    read back from the basis and worded here."""
     zh = lang == "zh"
     parts = _decision(resolution, rulebook, lang)
-    ties = ties if ties is not None else _ties(resolution, rulebook)
-    parts += [_tie_text(name, values, lang) + ("。" if zh else ".") for name, values in ties]
+    if notes is None:
+        parts += [_tie_text(name, values, lang) + ("。" if zh else ".") for name, values in _ties(resolution, rulebook)]
+    else:
+        parts += [note + "。" for note in notes]
     words, names, cite = _ROUTE_WORDS[lang], _namer(rulebook, lang), _citer(lang)
     footing = {b.rule: b.provenance for b in resolution.basis}
     escalation = resolution.escalation

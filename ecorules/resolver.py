@@ -2,8 +2,9 @@
 
 classify: derive missing fields (overrides, then highest priority; a tie between different values
           leaves the field unset — never guessed).
-assign:   candidates → drop overridden → highest authority (a jurisdiction's published list first) → highest priority → one lead (resolved), several (conflict),
-          none (unassigned); assist = union of the winning rules' assists minus the lead.
+assign:   candidates → drop overridden → highest authority (a jurisdiction's published list first) → highest
+          priority → one lead (resolved), several (conflict), none (unassigned); assist = union of the winning
+          rules' assists minus the lead.
 route:    escalation (highest priority wins), transfers and obligations (all), status changes.
 The matcher (durable_rules, in engine.py) decides which rules fire; the org graph (orggraph.py) decides
 which body a reference names; this module only applies the decision semantics. Outcomes are codes
@@ -141,7 +142,7 @@ class Resolver:
         basis: list[Basis] = []
 
         fired = self._in_force("classify", fact, as_of)
-        outcomes, ties = self._classify(matter, fired, fact)
+        outcomes, notes = self._classify(matter, fired, fact)
         basis += self._basis_of(fired, outcomes)
 
         fired = self._in_force("assign", fact, as_of)
@@ -162,7 +163,7 @@ class Resolver:
             category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
             transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
             error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, place=built.place, ties=ties)
+        resolution.explanation = explanation_text(resolution, self.rulebook, notes, place=built.place)
         return resolution
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
@@ -176,10 +177,8 @@ class Resolver:
         fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
         return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
 
-    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list]:
-        """Derive missing fields; a tie leaves the field unset: (outcomes, [(field, values that tied)]), worded by
-        explain."""
-        outcomes, ties = {}, []
+    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list[str]]:
+        outcomes, notes = {}, []
         for name in dict.fromkeys(k for r in fired for k in r.set):
             setters = [r for r in fired if name in r.set]
             if given(matter, name):
@@ -192,10 +191,10 @@ class Resolver:
             if len(chosen.values) == 1:
                 put(fact, name, shape_value(name, chosen.values[0], self.field_kinds.get(name)))
             elif chosen.values:
-                ties.append((name, chosen.values))
+                notes.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, chosen.values))}，未采用任何一个")
         overridden = {o for r in fired for o in r.overrides}
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
-        return outcomes, ties
+        return outcomes, notes
 
     def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
         outcomes, proposals = {}, []

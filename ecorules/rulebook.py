@@ -85,6 +85,10 @@ def check_rulebook(path: str | os.PathLike) -> tuple[Optional[Rulebook], list[Di
         return None, [Diagnostic("E100", f"规则库目录不存在：{path}", Location(display_root),
                                  suggestion="检查路径：ecorules check / test / diff 的参数，或 resolve / explain 的 --rules，"
                                             "应是含规则文件的目录。")]
+    return _check(root, display_root)
+
+
+def _check(root: FsPath, display_root: str) -> tuple[Optional[Rulebook], list[Diagnostic]]:
     loader = Loader(root, display_root)
     loader.read_all()
     parts, diagnostics = Assembler(loader).assemble()
