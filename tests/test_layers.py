@@ -223,3 +223,22 @@ def test_the_list_header_is_in_the_rulebook_schema_with_chinese_descriptions():
     header = schema["$defs"]["ListHeader"]
     assert set(header["required"]) == {"jurisdiction", "title", "document", "date", "provenance"}
     assert "公布日期" in header["properties"]["date"]["description"]
+
+
+def test_removing_the_list_layer_changes_nothing_outside_its_jurisdiction(tmp_path, default_engine, fixture_matters):
+    """Every fixture matter outside 嘉定 resolves exactly as without the layer; inside 嘉定 only the lead of what
+    the list covers changes."""
+    import shutil
+    plain = tmp_path / "rules"
+    shutil.copytree(RULES, plain, ignore=shutil.ignore_patterns("lists"))
+    matters = [{**m, "as_of": m.get("as_of") or DAY} for m in fixture_matters]
+    matters += [{"id": f"jd-{i}", "title": title, "district": "嘉定区", "as_of": DAY}
+                for i, title in enumerate(("工地扬尘", "饭店油烟扰民", "河道发黑发臭", "夜间施工噪声"))]
+    with Engine.from_directory(plain) as without:
+        for matter in matters:
+            a, b = default_engine.resolve(matter), without.resolve(matter)
+            listed = any(x.file.startswith("lists/") for x in a.basis)
+            if not listed:
+                assert a.model_dump(exclude={"rulebook"}) == b.model_dump(exclude={"rulebook"}), matter["id"]
+            else:
+                assert a.jurisdiction == "jiading" and a.category == "catering_fumes" and b.lead.role == "sthj"
