@@ -283,16 +283,22 @@ def _layer_sentences(adopted, assign, rulebook, lang: str) -> list[str]:
         rulebook.org.districts[layer.jurisdiction].name if zh else
         (rulebook.org.districts[layer.jurisdiction].name_en or layer.jurisdiction))
     if zh:
-        text = f"《{layer.title}》是{place}公布的责任清单（{layer.document}，{layer.date}），优先于规则库对法规的解读"
-        text += f"（规则 {'、'.join(outranked)} 未采用）。" if outranked else "。"
+        not_adopted = f"（规则 {'、'.join(outranked)} 未采用）" if outranked else ""
         if layer.sample:
-            text += "该清单是示例，并非真实公布的文件，不得作为正式依据。"
+            text = (f"《{layer.title}》是{place}责任清单的示例（清单层，{layer.date}），按清单层优先于规则库对法规的解读"
+                    f"{not_adopted}；该清单并非真实公布的文件，不得作为正式依据。")
+        else:
+            text = f"《{layer.title}》是{place}公布的责任清单（{layer.document}，{layer.date}），优先于规则库对法规的解读" \
+                   f"{not_adopted}。"
     else:
-        text = (f"《{layer.title}》 is the published list of {place} ({layer.date}); it outranks the rulebook's "
-                "readings of the statutes")
-        text += f" (rule {', '.join(outranked)} not adopted)." if outranked else "."
+        not_adopted = f" (rule {', '.join(outranked)} not adopted)" if outranked else ""
         if layer.sample:
-            text += " This list is a sample, not a published document, and must not be relied on."
+            text = (f"《{layer.title}》 is a sample of a list of {place} (a list layer, {layer.date}); as a list layer it "
+                    f"outranks the rulebook's readings of the statutes{not_adopted}. This list is a sample, not a "
+                    "published document, and must not be relied on.")
+        else:
+            text = (f"《{layer.title}》 is the published list of {place} ({layer.date}); it outranks the rulebook's "
+                    f"readings of the statutes{not_adopted}.")
     return [text]
 
 

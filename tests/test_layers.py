@@ -71,6 +71,9 @@ def test_a_list_at_priority_10_outranks_a_priority_90_reading_in_its_jurisdictio
     outcomes = {b.rule: b.outcome for b in huangpu.basis if b.stage == "assign"}
     assert outcomes == {"air.construction-dust": "outranked", "list.huangpu.construction-dust": "adopted"}
     assert "《黄浦区生态环境保护工作责任清单》第一项" in huangpu.explanation
+    assert ("《黄浦区生态环境保护工作责任清单》是黄浦区公布的责任清单（黄府办发〔2025〕1号，2025-01-01），优先于规则库对法规的"
+            "解读（规则 air.construction-dust 未采用）。") in huangpu.explanation
+    assert "示例" not in huangpu.explanation and "推定" not in huangpu.explanation   # a checked list, a verified body
     assert pudong.lead.id == "pudong.zjw" and city.lead.id == "sh.zjw"      # other jurisdictions: the city's reading
     assert {b.rule for b in pudong.basis} == {"air.construction-dust"}
     assert before.lead.id == "huangpu.zjw"                                 # in force from the list's date
