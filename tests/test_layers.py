@@ -245,3 +245,15 @@ def test_removing_the_list_layer_changes_nothing_outside_its_jurisdiction(tmp_pa
                 assert a.model_dump(exclude={"rulebook"}) == b.model_dump(exclude={"rulebook"}), matter["id"]
             else:
                 assert a.jurisdiction == "jiading" and a.category == "catering_fumes" and b.lead.role == "sthj"
+
+
+def test_two_lists_of_one_jurisdiction_that_disagree_are_a_conflict(tmp_path):
+    other = LIST.replace("黄浦区生态环境保护工作责任清单", "黄浦区住房城乡建设领域责任清单").replace(
+        "list.huangpu.construction-dust", "list.huangpu.zjw-dust").replace("lead: sthj", "lead: lhsr")
+    root = small(tmp_path, {"assign/city.yaml": CITY, "lists/huangpu/a.yaml": LIST, "lists/huangpu/b.yaml": other})
+    with Engine.from_directory(root) as engine:
+        r = engine.resolve({"id": "a", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
+                            "as_of": DAY})
+    assert r.status == "conflict" and {d.id for d in r.candidates} == {"huangpu.sthj", "huangpu.lhsr"}
+    _, diagnostics = lint_rulebook(root)
+    assert "W320" in {d.code for d in diagnostics}
