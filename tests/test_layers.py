@@ -54,18 +54,17 @@ def small(tmp_path, files) -> Path:
     return write_rulebook(tmp_path / "rules", files)
 
 
+def dust(engine, matter_id: str, as_of: str = DAY, **where):
+    """A construction-dust matter, with `district=` or `level=`."""
+    return engine.resolve({"id": matter_id, "title": "工地扬尘", "category": "construction_dust", "as_of": as_of, **where})
+
+
 # ---------------------------------------------------------------- the decision order
 def test_a_list_at_priority_10_outranks_a_priority_90_reading_in_its_jurisdiction_only(tmp_path):
     root = small(tmp_path, {"assign/city.yaml": CITY, "lists/huangpu/list.yaml": LIST})
     with Engine.from_directory(root) as engine:
-        huangpu = engine.resolve({"id": "a", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
-                                  "as_of": DAY})
-        pudong = engine.resolve({"id": "b", "title": "工地扬尘", "district": "浦东新区", "category": "construction_dust",
-                                 "as_of": DAY})
-        city = engine.resolve({"id": "c", "title": "工地扬尘", "level": "municipal", "category": "construction_dust",
-                               "as_of": DAY})
-        before = engine.resolve({"id": "d", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
-                                 "as_of": "2024-12-31"})
+        huangpu, pudong = dust(engine, "a", district="黄浦区"), dust(engine, "b", district="浦东新区")
+        city, before = dust(engine, "c", level="municipal"), dust(engine, "d", "2024-12-31", district="黄浦区")
     assert huangpu.status == "resolved" and huangpu.lead.id == "huangpu.sthj"
     assert [d.id for d in huangpu.assist] == ["huangpu.zjw"]
     outcomes = {b.rule: b.outcome for b in huangpu.basis if b.stage == "assign"}
@@ -83,10 +82,7 @@ def test_a_municipal_list_applies_to_municipal_matters_only(tmp_path):
     municipal = LIST.replace("jurisdiction: huangpu", "jurisdiction: sh").replace("huangpu", "sh")
     root = small(tmp_path, {"assign/city.yaml": CITY, "lists/sh/list.yaml": municipal})
     with Engine.from_directory(root) as engine:
-        city = engine.resolve({"id": "c", "title": "工地扬尘", "level": "municipal", "category": "construction_dust",
-                               "as_of": DAY})
-        district = engine.resolve({"id": "d", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
-                                   "as_of": DAY})
+        city, district = dust(engine, "c", level="municipal"), dust(engine, "d", district="黄浦区")
     assert city.lead.id == "sh.sthj" and district.lead.id == "huangpu.zjw"
 
 
@@ -102,8 +98,7 @@ def test_within_a_list_priority_and_overrides_work_as_usual(tmp_path):
 """
     root = small(tmp_path, {"assign/city.yaml": CITY, "lists/huangpu/list.yaml": two})
     with Engine.from_directory(root) as engine:
-        r = engine.resolve({"id": "a", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
-                            "facts": {"night": True}, "as_of": DAY})
+        r = dust(engine, "a", district="黄浦区", facts={"night": True})
     assert r.lead.id == "huangpu.cgzf"
 
 
@@ -252,8 +247,7 @@ def test_two_lists_of_one_jurisdiction_that_disagree_are_a_conflict(tmp_path):
         "list.huangpu.construction-dust", "list.huangpu.zjw-dust").replace("lead: sthj", "lead: lhsr")
     root = small(tmp_path, {"assign/city.yaml": CITY, "lists/huangpu/a.yaml": LIST, "lists/huangpu/b.yaml": other})
     with Engine.from_directory(root) as engine:
-        r = engine.resolve({"id": "a", "title": "工地扬尘", "district": "黄浦区", "category": "construction_dust",
-                            "as_of": DAY})
+        r = dust(engine, "a", district="黄浦区")
     assert r.status == "conflict" and {d.id for d in r.candidates} == {"huangpu.sthj", "huangpu.lhsr"}
     _, diagnostics = lint_rulebook(root)
     assert "W320" in {d.code for d in diagnostics}
