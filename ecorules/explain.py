@@ -53,6 +53,16 @@ WARNING_EN = {
 }
 
 
+# an invalid matter, by the field at fault (the reason itself is reported in Chinese by the reader that found it)
+_INVALID_EN = {
+    "id": "the id is missing or not text", "title": "the title is missing, empty or too long",
+    "district": "the district cannot be read, or contradicts itself", "level": "level and district contradict each other",
+    "category": "unknown category", "approved_by": "unknown approving department, or none in this jurisdiction",
+    "source": "the source is not text", "as_of": "as_of is not a date (YYYY-MM-DD)",
+    "facts": "the facts are not a flat mapping of text, numbers or true/false, or too many",
+}
+
+
 def outcome_text(code: str, lang: str = "zh") -> str:
     return (OUTCOME_ZH if lang == "zh" else OUTCOME_EN).get(code, code)
 
@@ -335,7 +345,8 @@ def explain_lines(resolution, rulebook, lang: str = "zh", why_not: Optional[str]
     if resolution.status == "invalid":
         error = resolution.error
         lines.append(("错误：" + error.message) if zh else
-                     f"Error{f' in field {error.field}' if error.field else ''} (in Chinese): {error.message}")
+                     f"Error: {_INVALID_EN.get(error.field, 'the matter cannot be read as given')}"
+                     f"{f' (field {error.field})' if error.field else ''}. As reported: {error.message}")
         return lines
     level = {"municipal": "市级", "district": "区级"}.get(resolution.level, "")
     lines.append((f"层级：{level}（{resolution.jurisdiction}），判断日期：{resolution.as_of}" if zh else

@@ -195,3 +195,10 @@ def test_an_out_of_scope_matter_is_not_said_to_lack_a_lead(make_rulebook):
         assert r.status == "out_of_scope"
         assert "不属于生态环境保护事项" in r.explanation and "尚未明确牵头部门" not in r.explanation
         assert "Not an environmental-protection matter" in explanation_text(r, engine.rulebook, lang="en")
+
+
+def test_an_invalid_matter_says_what_is_wrong_in_english(default_engine):
+    r = default_engine.resolve({"id": "x", "title": "工地扬尘", "district": "火星区"})
+    lines = explain_lines(r, default_engine.rulebook, lang="en")
+    assert lines[0] == "Matter x: invalid matter"
+    assert lines[1].startswith("Error: the district cannot be read, or contradicts itself (field district). As reported: ")
