@@ -2,8 +2,9 @@
 
 classify: derive missing fields (overrides, then highest priority; a tie between different values
           leaves the field unset — never guessed).
-assign:   candidates → drop overridden → highest priority → one lead (resolved), several (conflict),
-          none (unassigned); assist = union of the winning rules' assists minus the lead.
+assign:   candidates → drop overridden → highest authority (a jurisdiction's published list first) → highest
+          priority → one lead (resolved), several (conflict), none (unassigned); assist = union of the winning
+          rules' assists minus the lead.
 route:    escalation (highest priority wins), transfers and obligations (all), status changes.
 The matcher (durable_rules, in engine.py) decides which rules fire; the org graph (orggraph.py) decides
 which body a reference names; this module only applies the decision semantics. Outcomes are codes
@@ -37,28 +38,37 @@ TIED = "tied"
 ABSENT = "absent"
 AMBIGUOUS = "ambiguous"
 SUPERSEDED = "superseded"
+OUTRANKED = "outranked"
 
 
 # ---------------------------------------------------------------- one decision, four uses
 @dataclass(frozen=True)
 class Pick:
-    """"Overrides → top priority → outcome" over (rule, value) proposals of the rules that fired.
+    """"Overrides → authority → top priority → outcome" over (rule, value) proposals of the rules that fired.
 
-    `values`: the distinct values proposed at the top priority, in rulebook order (one: decided; several: a tie).
+    `values`: the distinct values proposed at the top, in rulebook order (one: decided; several: a tie).
     `outcomes`: rule order → outcome code, for every rule that proposed something or was overridden.
     """
 
     values: tuple
-    winners: tuple          # (rule, value) at the top priority
+    winners: tuple          # (rule, value) at the top authority and priority
     outcomes: dict
 
 
 def pick(fired: list[Rule], proposals: Iterable[tuple[Rule, object]], tie: str, first_wins: bool = False) -> Pick:
+    """The one decision helper. The order of authority comes before priority numbers: a jurisdiction's published
+    list (a list layer, Rule.authority 1; its rules fire only in that jurisdiction) outranks every proposal of the
+    city rulebook (0), whose own order — statute, reading, sector inference, fallback — is its priority bands."""
     overridden = {other for rule in fired for other in rule.overrides}
     outcomes = {r.order: OVERRIDDEN for r in fired if r.id in overridden}
     live = [(rule, value) for rule, value in proposals if rule.id not in overridden]
     if not live:
         return Pick((), (), outcomes)
+    rank = max(rule.authority for rule, _ in live)
+    for rule, _ in live:
+        if rule.authority < rank:
+            outcomes.setdefault(rule.order, OUTRANKED)
+    live = [(rule, value) for rule, value in live if rule.authority == rank]
     top = max(rule.priority for rule, _ in live)
     winners = tuple((rule, value) for rule, value in live if rule.priority == top)
     if first_wins:  # a tie between route effects: the first in rulebook order is taken

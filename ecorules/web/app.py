@@ -246,7 +246,9 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
                        "note": r.note, "priority": r.priority,
                        "effective": {"from": _iso(r.effective_from), "until": _iso(r.effective_until)},
                        "overrides": list(r.overrides), "disputes": list(r.disputes),
-                       "file": r.file, "line": r.line, "where": f"{r.file}:{r.line}"} for r in book.rules],
+                       "file": r.file, "line": r.line, "where": f"{r.file}:{r.line}",
+                       # a jurisdiction's published list (authority layer), outranking the city's readings there
+                       "list": _layer(r.layer)} for r in book.rules],
         }
 
     @app.get("/v1/departments", tags=["rulebook"], summary="部门 / departments of the org graph",
@@ -296,6 +298,13 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
         last = holder.last_reload
         return {"ready": True, "rulebook": holder.stamp(), "rules": len(holder.rulebook.rules),
                 "loaded_at": holder.loaded_at, "last_reload": last.to_dict() if last else None}
+
+
+def _layer(layer) -> Optional[dict]:
+    if layer is None:
+        return None
+    return {"jurisdiction": layer.jurisdiction, "title": layer.title, "document": layer.document,
+            "date": _iso(layer.date), "provenance": layer.provenance, "sample": layer.sample}
 
 
 def _iso(day) -> Optional[str]:
