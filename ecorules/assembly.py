@@ -319,7 +319,7 @@ class Assembler:
                 source = None   # the list itself: its items are checked against its own document, not a statute
             source_at = doc.where(base + ("source",)) if spec.source else doc.where(("source",)) if source else None
             written.append(WrittenCite(rule.id, rule.title, source, spec.cite, doc.where(base + ("cite",)), source_at,
-                                       rule.effective_until))
+                                       rule.effective_until, rule.stage))
         self.diagnostics.extend(check_citations(collection, written))
         return collection
 

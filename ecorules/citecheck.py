@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Optional
 
 from .citations import SOURCE_NUMBER, strip_title
 from .errors import Diagnostic, Location
+from .rule import WORD_READING
 from .statutes import Collection, Statute, missing_text
 
 
@@ -29,6 +30,7 @@ class WrittenCite:
     cite_at: Location                     # where the cite's value starts
     source_at: Optional[Location]         # where the source's value starts
     effective_until: Optional[dt.date] = None
+    stage: str = ""
 
 
 def check_citations(collection: Collection, cites: Iterable[WrittenCite],
@@ -41,6 +43,8 @@ def check_citations(collection: Collection, cites: Iterable[WrittenCite],
     outside: dict[str, list] = {}
     numbered: set = set()
     for written in cites:
+        if written.cite == WORD_READING and written.stage == "classify":
+            continue   # a reading of words, with no article to check (rule.WORD_READING); other stages: W240 below
         full_source = written.source if written.source and "《" not in written.cite else None
         if written.source and SOURCE_NUMBER.search(written.source) and written.source not in numbered:
             numbered.add(written.source)

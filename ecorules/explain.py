@@ -19,6 +19,7 @@ from typing import Optional
 
 from .citations import parse_citation
 from .orggraph import MUNICIPAL
+from .rule import WORD_READING_SHOWN
 from .statutes import quotes
 
 _STATUS_ZH = {"resolved": "已明确牵头部门", "conflict": "牵头部门存在冲突", "unassigned": "尚未明确牵头部门",
@@ -113,6 +114,8 @@ def _category(resolution, rulebook) -> str:
 def cite_en(cite: str) -> str:
     """A citation with its article numbers in English (《title》 Art. 98(1), Art. 99; 《实施意见》 item (5)); the
     titles of the statutes stay as they are named, words that name no provision stay as written."""
+    if cite == WORD_READING_SHOWN:
+        return "reading of the matter's words (this rulebook's vocabulary, not a legal basis)"
     out, document, end = "", None, 0
     for piece in parse_citation(cite):
         between = cite[end:piece.start]

@@ -100,9 +100,18 @@ class RuleTest:
 
 
 
+# A classify rule reads the words of a matter; it is not a legal conclusion and rests on no article. It says so
+# with this cite instead of borrowing an article (the legal review: "every classify rule cites （八）").
+WORD_READING = "用语识别"
+WORD_READING_SHOWN = "用语识别（本规则库对来件用语的读法，不是法律依据）"
+
+
 def full_cite(source: Optional[str], cite: str) -> str:
     """《source》cite, as results show it; internal source numbers (S17, the research notes' numbering) are
-    never shown: a bracket holding one is dropped (check reports it as W242, to be moved into a comment)."""
+    never shown: a bracket holding one is dropped (check reports it as W242, to be moved into a comment).
+    A classify rule's `用语识别` is shown as what it is, without the file's source."""
+    if cite == WORD_READING:
+        return WORD_READING_SHOWN
     if not source or "《" in cite:
         return without_source_numbers(cite)
     title = source if source.startswith("《") else f"《{source}》"
