@@ -21,24 +21,20 @@ could hit is refused or worked around here:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .conditions import TESTS, ConditionError, FieldTest, Test, dnf  # noqa: F401  (TESTS: the documented test names)
 from .errors import Diagnostic, Location
+from .facts import ANCHOR, FEATURES, FeatureTable
 from .patterns import Pattern
 
-ANCHOR = "_m"
 STAGES = ("classify", "assign", "route")
 _RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
-MAX_TEXT_BYTES = 60_000          # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
 LIMIT_CHILDREN = 500             # durable: create_ruleset hangs at the 513th distinct test under a node
 LIMIT_RANGE = 60                 # durable: error 303 above 64 non-equality or $or-branch tests matching one fact
 
-
-FEATURES = "_f"  # the fact key under which text-test features are handed to durable
 
 
 @dataclass(frozen=True)
@@ -55,63 +51,6 @@ class Feature:
         if self.pattern is None:
             return None
         return self.matcher if self.matcher is not None else Pattern(self.pattern)
-
-
-class FeatureTable:
-    """Computes, for one fact, which text features hold: {feature id: 1}. Immutable once built.
-
-    Word lists are indexed by first character, so a short ticket title is checked against the few
-    words that can occur in it rather than against every word of the rulebook.
-    """
-
-    def __init__(self, features: list[Feature]):
-        self.features = tuple(features)
-        words: dict[str, dict[str, list]] = {}     # path → word → feature ids
-        patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
-        for feature in features:
-            if feature.pattern is None:
-                for word in feature.words:
-                    words.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
-            else:
-                patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
-        self._by_first_char = {
-            path: _index_by_first_char(table) for path, table in words.items()}
-        self._patterns = patterns
-        self._paths = tuple(dict.fromkeys([*words, *patterns]))
-
-    def compute(self, fact: dict) -> dict:
-        found = {}
-        for path in self._paths:
-            value = _lookup(fact, path)
-            if not isinstance(value, str):
-                continue
-            index = self._by_first_char.get(path)
-            if index:
-                for char in set(value):
-                    for word, ids in index.get(char, ()):
-                        if word in value:
-                            for feature_id in ids:
-                                found[feature_id] = 1
-            for feature_id, regex in self._patterns.get(path, ()):
-                if regex.fullmatch(value):
-                    found[feature_id] = 1
-        return found
-
-
-def _index_by_first_char(table: dict[str, list]) -> dict[str, tuple]:
-    index: dict[str, list] = {}
-    for word, ids in table.items():
-        index.setdefault(word[0], []).append((word, tuple(ids)))
-    return {char: tuple(items) for char, items in index.items()}
-
-
-def _lookup(fact: dict, path: str):
-    value = fact
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 # ------------------------------------------------------------------ emitting durable JSON
@@ -173,6 +112,15 @@ def term_load(condition: dict) -> MatchLoad:
     return MatchLoad(frozenset(eq_paths), frozenset(tests))
 
 
+def condition_paths(condition: dict) -> list[str]:
+    """The fact paths a durable condition tests (`{path: v}` or `{"$op": {path: v}}` parts of its `$and`)."""
+    paths = []
+    for part in condition["$and"]:
+        (key, value), = part.items()
+        paths.append(next(iter(value)) if key.startswith("$") else key)
+    return paths
+
+
 # ------------------------------------------------------------------ compiling rule sets
 @dataclass
 class CompiledRule:
@@ -193,6 +141,7 @@ class CompiledStage:
     rules: dict[str, CompiledRule]          # durable rule name → compiled rule (several names per rule possible)
     rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
     features: FeatureTable                  # the text tests this stage's rules use
+    paths: frozenset = frozenset()          # every fact path the stage's conditions test (the anchor included)
 
 
 @dataclass
@@ -253,7 +202,9 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
         by_stage[rule.stage].extend(CompiledRule(n, rule, c, l, t) for n, c, l, t in zip(names, conditions, loads, terms))
         used[rule.stage].update(rule_features)
     stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s]),
-                               FeatureTable([f for f in features.values() if f.id in used[s]])) for s in STAGES}
+                               FeatureTable([f for f in features.values() if f.id in used[s]]),
+                               frozenset(path for c in by_stage[s] for path in condition_paths(c.condition)))
+              for s in STAGES}
     return Compiled(stages, kinds), diagnostics
 
 
@@ -281,52 +232,3 @@ def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
     if current:
         rulesets.append(current)
     return rulesets
-
-
-# ------------------------------------------------------------------ facts
-class FactError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-_TRUE = {"true", "yes", "y", "1", "是", "真", "对"}
-_FALSE = {"false", "no", "n", "0", "否", "假", "不是"}
-
-
-def shape_value(name: str, value, kind: Optional[str]):
-    """Convert one fact value to the type the rules compare it with, or refuse it clearly."""
-    if value is None:
-        return None
-    if kind == "num":
-        if isinstance(value, bool):
-            raise FactError(name, f"应为数字，得到 {value!r}")
-        if isinstance(value, str):
-            try:
-                value = float(value.strip()) if any(c in value for c in ".eE") else int(value.strip())
-            except ValueError:
-                raise FactError(name, f"应为数字，得到 '{value}'") from None
-    elif kind == "bool":
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise FactError(name, f"应为 true/false（是/否），得到 '{value}'")
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        if not isinstance(value, bool):
-            raise FactError(name, f"应为 true/false（是/否），得到 {value!r}")
-    elif kind == "str" and not isinstance(value, str):
-        value = json.dumps(value) if isinstance(value, bool) else str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise FactError(name, "数值无效")
-        if "e" in repr(value) and "." not in repr(value):
-            # JSON would write it as 1e-05, which durable rejects; no lossless rewrite exists
-            raise FactError(name, f"数值 {value!r} 超出可比较的范围（绝对值需在 0.0001 到 1e16 之间，或为 0）；"
-                                  "请换算单位后再填")
-    if isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise FactError(name, f"文字过长（{len(value.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）")
-    return value

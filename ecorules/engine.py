@@ -1,29 +1,48 @@
 """The seam to durable_rules — the only module that imports `durable` — and the public Engine.
 
-durable_rules keeps global state in `durable.lang`, starts timer threads in `Host.__init__`,
-mutates the definitions it is given and raises when a fact matches nothing. All of that stays here:
-each Engine owns a private Host with its timers off, registers deep copies of the compiled rulesets,
-serialises access with its own lock, and turns durable's exceptions into ours.
+durable_rules evaluates every compiled condition. Two matchers talk to it, and both answer alike
+(tests/test_matchers.py compares them on every fixture and ticket set, byte for byte):
+
+* `direct` (the default): durable's C functions (`durable_rules_engine`) called as they are. Per
+  matter and stage the fact is written as JSON once and asserted into each of the stage's rulesets;
+  the rules that fired are read off the names at the head of durable's action frames (the frames
+  are never decoded), and the fact is retracted. No Host, no Python callbacks, no timer threads.
+* `reference`: the same rulesets on a private durable `Host` (timers off) with one recording action
+  per rule — durable's own Python API, kept to check the direct matcher against and for benchmarks.
+
+durable_rules keeps global state in `durable.lang`, starts timer threads in `Host.__init__`, mutates
+the definitions it is given and raises when a fact matches nothing; all of that stays here. Each
+matcher serialises access with its own lock (a session shared between threads loses results),
+uses one session per ruleset emptied after every matter, and turns durable's errors into ours.
 """
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import itertools
+import json
 import os
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
+import durable_rules_engine as durable_c
 from durable import engine as durable_engine
 
 from .compiler import STAGES, Compiled
 from .errors import EngineError, MatterError
+from .facts import FEATURES
 from .model import Matter, Resolution
 from .resolver import Resolver
 from .rulebook import Rulebook, load_rulebook
 
+__all__ = ["Engine", "MATCHERS", "default_rules_path"]
+
+MATCHERS = ("direct", "reference")
 _SESSION = "0"  # one session per ruleset; facts are retracted after every match, so it stays empty
+# durable_rules_engine.assert_fact's status codes (durable's own Host reads them the same way)
+_HANDLED, _NOT_HANDLED = 0, 1
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per call
 
 
 class _PrivateHost(durable_engine.Host):
@@ -34,8 +53,8 @@ class _PrivateHost(durable_engine.Host):
         pass
 
 
-class Matcher:
-    """Asserts one fact against a stage's rulesets and returns the names of the rules that fired."""
+class _ReferenceMatcher:
+    """durable's Python API: a private Host, one recording action per rule."""
 
     def __init__(self, compiled: Compiled):
         self._host = _PrivateHost()
@@ -43,11 +62,11 @@ class Matcher:
         self._fired: list[str] = []
         self._ids = itertools.count(1)
         definitions = copy.deepcopy(compiled.definitions())  # durable deletes 'run' from what it is given
-        self.stage_rulesets: dict[str, list[str]] = {stage: [] for stage in STAGES}
+        self._stage_rulesets: dict[str, list[str]] = {stage: [] for stage in STAGES}
         for name, ruleset in definitions.items():
             for rule_name, rule in ruleset.items():
                 rule["run"] = self._recorder(rule_name)
-            self.stage_rulesets[name.rstrip("0123456789")].append(name)
+            self._stage_rulesets[name.rstrip("0123456789")].append(name)
         try:
             self._host.register_rulesets(definitions)
         except Exception as exc:  # durable raises bare Exceptions with numeric codes
@@ -62,13 +81,13 @@ class Matcher:
         return run
 
     def match(self, stage: str, fact: dict) -> list[str]:
-        """Rule names fired by `fact` in `stage`, each once, in durable's agenda order."""
+        fact = dict(fact)  # id / sid are added for durable; the caller's fact stays as it was
         with self._lock:
             if self._closed:
                 raise EngineError("引擎已关闭")
             fired = self._fired
             fired.clear()
-            for ruleset in self.stage_rulesets[stage]:
+            for ruleset in self._stage_rulesets[stage]:
                 fact["id"] = next(self._ids)
                 fact["sid"] = _SESSION
                 try:
@@ -84,21 +103,121 @@ class Matcher:
                         pass
             result = list(dict.fromkeys(fired))  # an $or with k true branches fires k times
             fired.clear()
-            fact.pop("id", None)
-            fact.pop("sid", None)
             return result
 
     def close(self):
-        """Free durable's C rulesets (a discarded Host would leak them)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             for ruleset in self._host._ruleset_list:
                 try:
-                    durable_engine.durable_rules_engine.delete_ruleset(ruleset._handle)
+                    durable_c.delete_ruleset(ruleset._handle)
                 except Exception:
                     pass
+
+
+class _DirectMatcher:
+    """durable's C functions, called as durable's own Host calls them, minus the Host."""
+
+    def __init__(self, compiled: Compiled):
+        self._lock = threading.Lock()
+        self._handles: list[int] = []
+        self._stages: dict[str, tuple] = {}
+        by_stage: dict[str, list[int]] = {stage: [] for stage in STAGES}
+        try:
+            for name, definition in compiled.definitions().items():  # encoded here: durable never sees our dicts
+                handle = durable_c.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
+                self._handles.append(handle)
+                by_stage[name.rstrip("0123456789")].append(handle)
+        except Exception as exc:
+            self._free()
+            raise EngineError(f"durable_rules 拒绝了编译后的规则集：{exc}") from exc
+        for stage in STAGES:
+            self._stages[stage] = (tuple(by_stage[stage]), _projection(compiled.stages[stage].paths))
+        self._retract = _ENCODE({"id": 1, "sid": _SESSION})
+        self._closed = False
+
+    def match(self, stage: str, fact: dict) -> list[str]:
+        handles, projection = self._stages[stage]
+        # one encoding per matter and stage, shared by the stage's rulesets (each its own session); only the
+        # fields the stage's rules test are sent: durable parses the fact and writes it into every action frame
+        text = '{"id":1,"sid":"0",' + _ENCODE(_project(fact, projection))[1:]
+        fired: list[str] = []
+        with self._lock:
+            if self._closed:
+                raise EngineError("引擎已关闭")
+            for handle in handles:
+                self._assert(handle, text, fired)
+        return list(dict.fromkeys(fired))  # an $or with k true branches fires k times
+
+    def _assert(self, handle: int, text: str, fired: list) -> None:
+        try:
+            status, state = durable_c.assert_fact(handle, text)
+            if status == _HANDLED:
+                try:
+                    frame = durable_c.start_action_for_state(handle, state)
+                    if frame is not None:
+                        frame = frame[1]
+                    while frame is not None:
+                        # a frame reads {"<rule name>":{"m":{…}}}: the name is all a matcher needs
+                        fired.append(frame[2:frame.index('"', 2)])
+                        frame = durable_c.complete_and_start_action(handle, state)
+                except BaseException:
+                    durable_c.abandon_action(handle, state)  # release the session's lease, as durable's Host does
+                    raise
+            elif status != _NOT_HANDLED:  # observed / deferred: the session is not empty, never expected
+                raise EngineError(f"durable_rules 处理事项时出错：状态 {status}")
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError(f"durable_rules 处理事项时出错：{exc}") from exc
+        finally:
+            try:
+                durable_c.retract_fact(handle, self._retract)
+            except Exception:
+                pass
+
+    def close(self):
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._free()
+
+    def _free(self):
+        for handle in self._handles:
+            try:
+                durable_c.delete_ruleset(handle)
+            except Exception:
+                pass
+        self._handles = []
+
+
+def _projection(paths) -> dict:
+    """The fields a stage's conditions name, as a tree: {key: None (the whole value) | {subkey: …}}."""
+    tree: dict = {}
+    for path in sorted(paths, key=len):
+        node, parts = tree, path.split(".")
+        if parts[0] == FEATURES:
+            parts = parts[:1]  # a stage's features are computed for that stage: all of them are read
+        for depth, part in enumerate(parts):
+            if part in node and node[part] is None:
+                break  # a shorter path already takes the whole value
+            if depth == len(parts) - 1:
+                node[part] = None
+            else:
+                node = node.setdefault(part, {})
+    return tree
+
+
+def _project(value: dict, projection: dict) -> dict:
+    out = {}
+    for key, sub in projection.items():
+        if key in value:
+            item = value[key]
+            out[key] = item if sub is None or not isinstance(item, dict) else _project(item, sub)
+    return out
 
 
 def default_rules_path() -> Path:
@@ -116,9 +235,13 @@ class Engine:
     >>> engine.resolve({"id": "1", "title": "楼下饭店油烟熏人", "district": "黄浦区"}).lead.name
     """
 
-    def __init__(self, rulebook: Rulebook, today: Callable[[], dt.date] = dt.date.today):
+    def __init__(self, rulebook: Rulebook, today: Callable[[], dt.date] = dt.date.today, matcher: str = "direct"):
+        """`matcher`: "direct" (durable's C functions) or "reference" (durable's Python Host; for tests and
+        benchmarks, which compare the two)."""
+        if matcher not in MATCHERS:
+            raise ValueError(f"matcher must be one of {MATCHERS}, not {matcher!r}")
         self.rulebook = rulebook
-        self._matcher = Matcher(rulebook.compiled)
+        self._matcher = _DirectMatcher(rulebook.compiled) if matcher == "direct" else _ReferenceMatcher(rulebook.compiled)
         self._resolver = Resolver(rulebook, self._matcher.match, today)
 
     @classmethod
@@ -134,7 +257,7 @@ class Engine:
     def match(self, stage: str, fact: dict) -> list[str]:
         """The durable rule names (`r0`, `r7_1`, …; see `rulebook.compiled.stages[stage].rules`) that an
         encoded fact fires in `stage`, each once, in agenda order. `fact` is the one encoding of a matter
-        for durable: the anchor `_m: 1`, the fields, and the text features under `_f`."""
+        for durable: the anchor `_m: 1`, the fields, and the text features under `_f`; it is not changed."""
         return self._matcher.match(stage, fact)
 
     def resolve(self, matter: Matter | dict) -> Resolution:

@@ -3,25 +3,32 @@
 The fact is a flat-ish dict: `_m` (the anchor every compiled condition tests first, see compiler.py), `title`
 (whitespace folded), `level`, `district` (a code), `category`, `source`, `approved_by` {id, role,
 jurisdiction}, `facts` {…}; the route stage adds `status`, `lead` {…} and `candidate_count`. Text features
-(`_f`) are added per stage by the resolver. Nothing here evaluates a rule.
+(`_f`: {feature id: 1}) are added per stage by the resolver, computed by a stage's `FeatureTable`. Values are
+shaped to the type the rules compare them with (`shape_value`). Nothing here evaluates a rule.
 """
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 
-from .compiler import ANCHOR, MAX_TEXT_BYTES, FactError, shape_value
 from .errors import MatterError, suggest
 from .mentions import Mentions
 from .mentions import read_by as mentions_read_by
 from .model import Matter
 from .orggraph import MUNICIPAL
 from .places import Place, Places
-from .rulebook import Rulebook
 
+if TYPE_CHECKING:  # the rulebook imports the compiler, which imports this module
+    from .rulebook import Rulebook
+
+ANCHOR = "_m"                # every compiled condition tests `_m == 1` first (compiler.py says why)
+FEATURES = "_f"              # the fact key under which text-test features are handed to durable
+MAX_TEXT_BYTES = 60_000      # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties (nested ones flattened)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -40,7 +47,7 @@ class MatterFact:
 class FactBuilder:
     """Built once per rulebook; `build(matter)` is pure (safe to share between threads)."""
 
-    def __init__(self, rulebook: Rulebook):
+    def __init__(self, rulebook: "Rulebook"):
         self.org = rulebook.org
         self.categories = rulebook.categories
         self.field_kinds = rulebook.compiled.field_kinds
@@ -158,3 +165,109 @@ def put(fact: dict, name: str, value) -> None:
         fact.setdefault("facts", {})[name[6:]] = value
     else:
         fact[name] = value
+
+
+# ------------------------------------------------------------------ values and text features
+class FactError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "真", "对"}
+_FALSE = {"false", "no", "n", "0", "否", "假", "不是"}
+
+
+def shape_value(name: str, value, kind: Optional[str]):
+    """Convert one fact value to the type the rules compare it with, or refuse it clearly."""
+    if value is None:
+        return None
+    if kind == "num":
+        if isinstance(value, bool):
+            raise FactError(name, f"应为数字，得到 {value!r}")
+        if isinstance(value, str):
+            try:
+                value = float(value.strip()) if any(c in value for c in ".eE") else int(value.strip())
+            except ValueError:
+                raise FactError(name, f"应为数字，得到 '{value}'") from None
+    elif kind == "bool":
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise FactError(name, f"应为 true/false（是/否），得到 '{value}'")
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if not isinstance(value, bool):
+            raise FactError(name, f"应为 true/false（是/否），得到 {value!r}")
+    elif kind == "str" and not isinstance(value, str):
+        value = json.dumps(value) if isinstance(value, bool) else str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise FactError(name, "数值无效")
+        if "e" in repr(value) and "." not in repr(value):
+            # JSON would write it as 1e-05, which durable rejects; no lossless rewrite exists
+            raise FactError(name, f"数值 {value!r} 超出可比较的范围（绝对值需在 0.0001 到 1e16 之间，或为 0）；"
+                                  "请换算单位后再填")
+    if isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise FactError(name, f"文字过长（{len(value.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）")
+    return value
+
+
+class FeatureTable:
+    """Computes, for one fact, which text features hold: {feature id: 1}. Immutable once built.
+
+    Word lists are indexed by first character, so a short ticket title is checked against the few
+    words that can occur in it rather than against every word of the rulebook.
+    """
+
+    def __init__(self, features: list[Feature]):
+        self.features = tuple(features)
+        words: dict[str, dict[str, list]] = {}     # path → word → feature ids
+        patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
+        for feature in features:
+            if feature.pattern is None:
+                for word in feature.words:
+                    words.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+            else:
+                patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
+        self._by_first_char = {
+            path: _index_by_first_char(table) for path, table in words.items()}
+        self._patterns = patterns
+        self._paths = tuple(dict.fromkeys([*words, *patterns]))
+
+    def compute(self, fact: dict) -> dict:
+        found = {}
+        for path in self._paths:
+            value = _lookup(fact, path)
+            if not isinstance(value, str):
+                continue
+            index = self._by_first_char.get(path)
+            if index:
+                for char in set(value):
+                    for word, ids in index.get(char, ()):
+                        if word in value:
+                            for feature_id in ids:
+                                found[feature_id] = 1
+            for feature_id, regex in self._patterns.get(path, ()):
+                if regex.fullmatch(value):
+                    found[feature_id] = 1
+        return found
+
+
+def _index_by_first_char(table: dict[str, list]) -> dict[str, tuple]:
+    index: dict[str, list] = {}
+    for word, ids in table.items():
+        index.setdefault(word[0], []).append((word, tuple(ids)))
+    return {char: tuple(items) for char, items in index.items()}
+
+
+def _lookup(fact: dict, path: str):
+    value = fact
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value

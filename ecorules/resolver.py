@@ -17,10 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from .compiler import FEATURES, shape_value
 from .errors import MatterError
 from .explain import explanation_text
-from .facts import FactBuilder, given, put, validate_matter
+from .facts import FEATURES, FactBuilder, given, put, shape_value, validate_matter
 from .model import (Basis, ErrorInfo, Escalation, Hop, Matter, Obligation, Resolution, RulebookStamp,
                     Transfer)
 from .rulebook import Rule, Rulebook
