@@ -31,6 +31,7 @@ FEATURES = "_f"              # the fact key under which text-test features are h
 MAX_TEXT_BYTES = 60_000      # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 MAX_FACT_PROPERTIES = 200  # durable refuses facts with more than 253 properties (nested ones flattened)
 _WHITESPACE = re.compile(r"\s+")
+_SUGGESTIONS_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class FactBuilder:
         self.places = rulebook.places or Places(self.org)            # a Rulebook built by hand has none
         self.mentions = rulebook.mentions or Mentions(self.org)
         self.reads_named = mentions_read_by(rulebook.rules)
+        self._suggestions: dict[tuple, str] = {}  # did-you-mean costs milliseconds; bad values repeat in a batch
 
     def build(self, matter: Matter) -> MatterFact:
         title = _WHITESPACE.sub(" ", matter.title).strip()
@@ -112,7 +114,7 @@ class FactBuilder:
             try:
                 node = self.org.resolve(ref, jurisdiction)
             except KeyError:
-                raise MatterError(f"未知的审批部门 '{ref}'。{suggest(ref, self.org.reference_names(), '部门')}",
+                raise MatterError(f"未知的审批部门 '{ref}'。{self._suggest(ref, 'approved_by')}",
                                   "approved_by") from None
         if node is None:
             raise MatterError(f"审批部门 '{ref}' 在 {jurisdiction} 没有对应机构", "approved_by")
@@ -124,8 +126,17 @@ class FactBuilder:
             return value  # a rulebook without a category list accepts any id
         if value in self._category_ids:
             return self._category_ids[value]
-        raise MatterError(f"未知的事项类别 '{value}'。{suggest(value, [*self.categories, *self._category_ids], '类别')}",
-                          "category")
+        raise MatterError(f"未知的事项类别 '{value}'。{self._suggest(value, 'category')}", "category")
+
+    def _suggest(self, value: str, field: str) -> str:
+        key = (value, field)
+        found = self._suggestions.get(key)
+        if found is None:
+            if len(self._suggestions) >= _SUGGESTIONS_KEPT:
+                self._suggestions.clear()  # bounded: a batch of ever-new bad values must not grow memory
+            allowed = self.org.reference_names() if field == "approved_by" else [*self.categories, *self._category_ids]
+            found = self._suggestions[key] = suggest(value, allowed, "部门" if field == "approved_by" else "类别")
+        return found
 
 
 def validate_matter(raw) -> Matter:

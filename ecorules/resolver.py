@@ -105,6 +105,9 @@ class Resolver:
         self.field_kinds = rulebook.compiled.field_kinds
         self.features = {name: stage.features for name, stage in rulebook.compiled.stages.items()}
         self._basis_cache: dict[tuple, Basis] = {}  # bounded: rules × outcomes
+        # reference → bodies: the org graph does not change under a rulebook, so each answer is computed once
+        # (bounded: references × jurisdictions × anchors, all from the rulebook and its graph)
+        self._bodies_cache: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -264,7 +267,15 @@ class Resolver:
         bodies = self._bodies(ref, jurisdiction, variables)
         return bodies[0][0] if bodies else None
 
-    def _bodies(self, ref: str, jurisdiction: str, variables: dict) -> list[tuple[str, list[Hop]]]:
+    def _bodies(self, ref: str, jurisdiction: str, variables: dict) -> tuple[tuple[str, list[Hop]], ...]:
+        anchors = tuple(variables.get(ref.partition(".")[0], ())) if ref.startswith("$") else ()
+        key = (ref, jurisdiction, anchors)
+        found = self._bodies_cache.get(key)
+        if found is None:
+            found = self._bodies_cache[key] = tuple(self._graph_bodies(ref, jurisdiction, variables))
+        return found
+
+    def _graph_bodies(self, ref: str, jurisdiction: str, variables: dict) -> list[tuple[str, list[Hop]]]:
         if not ref.startswith("$"):
             node, hops = self.org.locate(ref, jurisdiction)
             return [(node, hops)] if node else []
