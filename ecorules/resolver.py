@@ -27,6 +27,7 @@ from .rulebook import Rule, Rulebook
 __all__ = ["Resolver", "validate_matter", "due_date"]
 
 _ANNUAL = re.compile(r"^annual:(\d{2})-(\d{2}|end)$")
+_MEMO_SIZE = 4096  # remembered decisions per step (see Resolver._memo)
 
 # outcomes recorded in `basis` as codes (model.Outcome); explain.py words them
 ADOPTED = "adopted"
@@ -74,6 +75,13 @@ def pick(fired: list[Rule], proposals: Iterable[tuple[Rule, object]], tie: str, 
 
 # ---------------------------------------------------------------- stage results
 @dataclass(frozen=True)
+class Classified:
+    outcomes: dict
+    notes: tuple            # ambiguities, worded for the explanation
+    puts: tuple             # (field, value) derived for the fact
+
+
+@dataclass(frozen=True)
 class Assignment:
     status: str
     lead: Optional[str]
@@ -108,6 +116,12 @@ class Resolver:
         # reference → bodies: the org graph does not change under a rulebook, so each answer is computed once
         # (bounded: references × jurisdictions × anchors, all from the rulebook and its graph)
         self._bodies_cache: dict[tuple, tuple] = {}
+        # decisions on a path already taken (see _memo); keyed by the rules that fired and what else each step reads
+        self._fired_memo: dict = {}
+        self._classify_memo: dict = {}
+        self._assign_memo: dict = {}
+        self._route_memo: dict = {}
+        self._text_memo: dict = {}
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
@@ -131,47 +145,83 @@ class Resolver:
         built = self.facts.build(matter)
         fact, jurisdiction = built.fact, built.jurisdiction
         as_of = matter.as_of or self.today()
-        basis: list[Basis] = []
 
         fired = self._in_force("classify", fact, as_of)
-        outcomes, notes = self._classify(matter, fired, fact)
-        basis += self._basis_of(fired, outcomes)
+        key = (tuple(r.order for r in fired), tuple(given(matter, name) for name in self._sets(fired)))
+        classified = self._memo(self._classify_memo, key, lambda: self._classify(matter, fired))
+        for name, value in classified.puts:
+            put(fact, name, value)
+        basis = [*self._basis_of(fired, classified.outcomes)]
 
         fired = self._in_force("assign", fact, as_of)
-        assignment = self._assign(fired, jurisdiction, built.approved_by)
+        assign_key = (tuple(r.order for r in fired), jurisdiction, built.approved_by)
+        assignment = self._memo(self._assign_memo, assign_key,
+                                lambda: self._assign(fired, jurisdiction, built.approved_by))
         basis += self._basis_of(fired, assignment.outcomes)
 
         self._add_route_fields(fact, assignment)
         fired = self._in_force("route", fact, as_of)
-        variables = {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
-                     "$assist": list(assignment.assist), "$approved_by": [built.approved_by] if built.approved_by else []}
-        routing = self._route(fired, assignment.status, jurisdiction, variables, as_of)
+        route_key = (tuple(r.order for r in fired), assign_key, as_of)
+        routing = self._memo(self._route_memo, route_key, lambda: self._route(
+            fired, assignment.status, jurisdiction, self._variables(assignment, built.approved_by), as_of))
         basis += self._basis_of(fired, routing.outcomes)
 
         department = self.org.department
+        category = fact.get("category")
         resolution = Resolution.model_construct(
             id=matter.id, status=routing.status, lead=department(assignment.lead) if assignment.lead else None,
             assist=[department(n) for n in assignment.assist], candidates=[department(n) for n in assignment.candidates],
-            category=fact.get("category"), level=built.level, jurisdiction=jurisdiction, escalation=routing.escalation,
-            transfers=list(routing.transfers), obligations=list(routing.obligations), basis=basis, explanation="",
-            error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
-        resolution.explanation = explanation_text(resolution, self.rulebook, notes, place=built.place)
+            category=category, level=built.level, jurisdiction=jurisdiction,
+            escalation=_fresh(routing.escalation) if routing.escalation else None,
+            transfers=list(routing.transfers), obligations=[_fresh(o) for o in routing.obligations], basis=basis,
+            explanation="", error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
+        # the paragraph depends only on the decision path and how the place was read: worded once per path
+        place = built.place
+        text_key = (category, key, classified.notes, route_key, getattr(place, "how", None),
+                    getattr(place, "evidence", None))
+        resolution.explanation = self._memo(self._text_memo, text_key, lambda: explanation_text(
+            resolution, self.rulebook, list(classified.notes), place=place))
         return resolution
 
-    def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> list[Rule]:
-        rules = self.rules[stage]
+    @staticmethod
+    def _memo(table: dict, key, compute):
+        """A decision already taken on the same path. Each table holds immutable answers of pure steps (the
+        rulebook and its graph never change under a Resolver) and is bounded: emptied when full."""
+        found = table.get(key)
+        if found is None:
+            if len(table) >= _MEMO_SIZE:
+                table.clear()
+            found = table[key] = compute()
+        return found
+
+    @staticmethod
+    def _variables(assignment: "Assignment", approved: Optional[str]) -> dict:
+        return {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
+                "$assist": list(assignment.assist), "$approved_by": [approved] if approved else []}
+
+    def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> tuple:
         features = self.features[stage].compute(fact)  # text tests, computed here: see compiler.py
         if features:
             fact[FEATURES] = features
         else:
             fact.pop(FEATURES, None)
-        # several alternatives of one rule fire as one; of a rule's dated versions only the one in force counts
-        fired = {rules[name].order: rules[name] for name in self.match(stage, fact)}
-        return sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order)
+        names = self.match(stage, fact)
+        return self._memo(self._fired_memo, (stage, tuple(names), as_of), lambda: self._rules_in_force(stage, names, as_of))
 
-    def _classify(self, matter: Matter, fired: list[Rule], fact: dict) -> tuple[dict, list[str]]:
-        outcomes, notes = {}, []
-        for name in dict.fromkeys(k for r in fired for k in r.set):
+    def _rules_in_force(self, stage: str, names: list[str], as_of: dt.date) -> tuple:
+        rules = self.rules[stage]
+        # several alternatives of one rule fire as one; of a rule's dated versions only the one in force counts
+        fired = {rules[name].order: rules[name] for name in names}
+        return tuple(sorted((r for r in fired.values() if r.in_force(as_of)), key=lambda r: r.order))
+
+    @staticmethod
+    def _sets(fired) -> list[str]:
+        return list(dict.fromkeys(k for r in fired for k in r.set))
+
+    def _classify(self, matter: Matter, fired) -> "Classified":
+        """What classify decides for the rules that fired, given which fields the matter itself gives."""
+        outcomes, notes, puts = {}, [], []
+        for name in self._sets(fired):
             setters = [r for r in fired if name in r.set]
             if given(matter, name):
                 overridden = {o for r in fired for o in r.overrides}
@@ -181,12 +231,12 @@ class Resolver:
             for order, outcome in chosen.outcomes.items():
                 outcomes.setdefault(order, outcome)
             if len(chosen.values) == 1:
-                put(fact, name, shape_value(name, chosen.values[0], self.field_kinds.get(name)))
+                puts.append((name, shape_value(name, chosen.values[0], self.field_kinds.get(name))))
             elif chosen.values:
                 notes.append(f"分类有歧义：{name} 可能为 {'、'.join(map(str, chosen.values))}，未采用任何一个")
         overridden = {o for r in fired for o in r.overrides}
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
-        return outcomes, notes
+        return Classified(outcomes, tuple(notes), tuple(puts))
 
     def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
         outcomes, proposals = {}, []
@@ -312,6 +362,12 @@ class Resolver:
 
 
 # ---------------------------------------------------------------- module helpers
+def _fresh(model):
+    """A new instance of a remembered model with list fields (Escalation, Obligation): a caller may change the lists
+    of the result it holds without changing anyone else's."""
+    return type(model).model_construct(**{k: list(v) if isinstance(v, list) else v for k, v in model.__dict__.items()})
+
+
 def _raw_id(raw) -> Optional[str]:
     if isinstance(raw, Matter):
         return raw.id
