@@ -142,7 +142,7 @@ class _DirectMatcher:
         handles, projection = self._stages[stage]
         # one encoding per matter and stage, shared by the stage's rulesets (each its own session); only the
         # fields the stage's rules test are sent: durable parses the fact and writes it into every action frame
-        text = '{"id":1,"sid":"0",' + _ENCODE(_project(fact, projection))[1:]
+        text = '{"id":1,"sid":"0",' + _encode(fact, projection)[1:]
         fired: list[str] = []
         with self._lock:
             if self._closed:
@@ -211,13 +211,29 @@ def _projection(paths) -> dict:
     return tree
 
 
-def _project(value: dict, projection: dict) -> dict:
-    out = {}
-    for key, sub in projection.items():
-        if key in value:
-            item = value[key]
-            out[key] = item if sub is None or not isinstance(item, dict) else _project(item, sub)
-    return out
+def _encode(value: dict, projection: Optional[dict]) -> str:
+    """`json.dumps(value projected onto projection, ensure_ascii=False)` in one pass (None: all of value).
+
+    The fact holds text, numbers, true/false and objects of them (facts.py shapes every value); anything else
+    is left to json. The same text as json writes (tests/test_matchers.py checks it on every fixture)."""
+    parts = []
+    items = value.items() if projection is None else ((k, value[k]) for k in projection if k in value)
+    for key, item in items:
+        if item.__class__ is str:
+            text = _text(item)
+        elif item.__class__ is dict:
+            text = _encode(item, None if projection is None else projection[key])
+        elif item is True or item is False:
+            text = "true" if item else "false"
+        elif item.__class__ is int:
+            text = int.__repr__(item)
+        else:
+            text = _ENCODE(item)
+        parts.append(_text(key) + ":" + text)
+    return "{" + ",".join(parts) + "}"
+
+
+_text = json.encoder.encode_basestring  # json's own C string writer (ensure_ascii=False)
 
 
 def default_rules_path() -> Path:

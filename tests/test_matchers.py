@@ -103,3 +103,49 @@ def test_same_result_whatever_the_thread(matcher, rows):
             thread.join()
     for k in range(4):
         assert got[k] == expected[k::2] + expected[1 - k % 2::2]
+
+
+def test_the_matchers_fact_text_is_json_of_the_projected_fact(engines, rows):
+    """The direct matcher writes the fact in one pass (only the fields the stage tests); it must read back as
+    exactly those fields of the fact."""
+    from ecorules.engine import _encode, _projection  # the seam's own helpers, tested here directly
+
+    direct, _ = engines
+    captured = []
+    original = direct._resolver.match
+
+    def spy(stage, fact):
+        captured.append((stage, json.loads(json.dumps(fact))))
+        return original(stage, fact)
+    direct._resolver.match = spy
+    try:
+        for row in rows[:300]:
+            direct.resolve(row)
+    finally:
+        direct._resolver.match = original
+    for stage, fact in captured:
+        paths = direct.rulebook.compiled.stages[stage].paths
+        projection = _projection(paths)
+        decoded = json.loads(_encode(fact, projection))
+        assert decoded == _expected_projection(fact, paths)
+    odd = {"_m": 1, "title": 'a"b\\c\u2028\x01中', "n": 10**20, "x": 0.0001, "b": False, "facts": {"k": None, "j": 1.5}}
+    assert json.loads(_encode(odd, None)) == odd
+    assert _encode(odd, None) == json.dumps(odd, ensure_ascii=False, separators=(",", ":"))
+
+
+def _expected_projection(fact: dict, paths) -> dict:
+    """Naively: keep each tested path (a text feature path keeps every feature; a path ending on an object keeps it)."""
+    out: dict = {}
+    for path in paths:
+        parts = path.split(".")
+        if parts[0] == "_f":
+            parts = parts[:1]
+        source, target = fact, out
+        for depth, part in enumerate(parts):
+            if not isinstance(source, dict) or part not in source:
+                break
+            if depth == len(parts) - 1 or not isinstance(source[part], dict):
+                target[part] = source[part]
+                break
+            source, target = source[part], target.setdefault(part, {})
+    return out
