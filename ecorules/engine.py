@@ -217,22 +217,31 @@ def _encode(value: dict, projection: Optional[dict]) -> str:
     The fact holds text, numbers, true/false and objects of them (facts.py shapes every value); anything else
     is left to json. The same text as json writes (tests/test_matchers.py checks it on every fixture)."""
     parts = []
-    items = value.items() if projection is None else ((k, value[k]) for k in projection if k in value)
-    for key, item in items:
-        if item.__class__ is str:
-            text = _text(item)
-        elif item.__class__ is dict:
-            text = _encode(item, None if projection is None else projection[key])
-        elif item is True or item is False:
-            text = "true" if item else "false"
-        elif item.__class__ is int:
-            text = int.__repr__(item)
-        else:
-            text = _ENCODE(item)
-        parts.append(_text(key) + ":" + text)
+    if projection is None:
+        for key, item in value.items():
+            parts.append(_text(key) + ":" + _value(item, None))
+    else:
+        for key, sub in projection.items():
+            item = value.get(key, _ABSENT)
+            if item is not _ABSENT:
+                parts.append(_text(key) + ":" + _value(item, sub))
     return "{" + ",".join(parts) + "}"
 
 
+def _value(item, projection: Optional[dict]) -> str:
+    cls = item.__class__
+    if cls is str:
+        return _text(item)
+    if cls is int:
+        return int.__repr__(item)
+    if cls is dict:
+        return _encode(item, projection)
+    if cls is bool:
+        return "true" if item else "false"
+    return _ENCODE(item)
+
+
+_ABSENT = object()
 _text = json.encoder.encode_basestring  # json's own C string writer (ensure_ascii=False)
 
 
