@@ -30,10 +30,12 @@ from .facts import ANCHOR, FEATURES, FeatureTable
 from .patterns import Pattern
 
 STAGES = ("classify", "assign", "route")
+_FEATURE_PREFIX = FEATURES + "."
 _RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
 LIMIT_CHILDREN = 500             # durable: create_ruleset hangs at the 513th distinct test under a node
 LIMIT_RANGE = 60                 # durable: error 303 above 64 non-equality or $or-branch tests matching one fact
+LIMIT_STACK = 60                 # durable: error 303 when its matching stack (64 alpha nodes) overflows on one fact
 
 
 
@@ -92,9 +94,48 @@ class MatchLoad:
     def __add__(self, other: "MatchLoad") -> "MatchLoad":
         return MatchLoad(self.eq_paths | other.eq_paths, self.tests | other.tests)
 
+    def without_features(self) -> "MatchLoad":
+        """The load left when text features are counted at run time instead (see FeatureLoad)."""
+        return MatchLoad(frozenset(p for p in self.eq_paths if not p.startswith(_FEATURE_PREFIX)), self.tests)
+
     @property
     def bound(self) -> int:
         return len(self.eq_paths) + len(self.tests)
+
+
+@dataclass(frozen=True)
+class FeatureLoad:
+    """A sound bound, per fact, on what durable's matching stack holds for one ruleset (error 303 past 64).
+
+    durable's alpha network is a tree of tests, shared by rules with the same leading tests; matching one fact
+    pushes each node at most once, and only if its test holds. A node testing a text feature (`_f.fN == 1`) holds
+    only when the fact has that feature, and a title has a few: counted per fact, they let a stage's rules share
+    fewer rulesets than the static bound (which counts every feature as matching) allows. Every other node is
+    counted as matching, always.
+    """
+
+    static: int                     # nodes that may hold for any fact (the anchor included)
+    per_feature: dict               # feature id → nodes that hold only when the fact has it
+    most: int = 0                   # the largest per_feature value (a quick bound without the sum)
+
+    def bound(self, features) -> int:
+        if self.static + len(features) * self.most <= LIMIT_STACK:
+            return self.static  # below the limit however the features fall: no need to add them up
+        return self.static + sum(self.per_feature.get(f, 0) for f in features)
+
+
+def feature_load(rules: list["CompiledRule"]) -> FeatureLoad:
+    nodes = {(tuple(tests[:depth]), test) for rule in rules for tests in (rule.tests,)
+             for depth, test in enumerate(tests)}
+    static, per_feature = 0, {}
+    for _, test in nodes:
+        (key, value), = json.loads(test).items()
+        if key.startswith(_FEATURE_PREFIX) and value == 1:
+            feature = key[len(_FEATURE_PREFIX):]
+            per_feature[feature] = per_feature.get(feature, 0) + 1
+        else:
+            static += 1
+    return FeatureLoad(static, per_feature, max(per_feature.values(), default=0))
 
 
 def _test_keys(condition: dict) -> list[str]:
@@ -142,6 +183,10 @@ class CompiledStage:
     rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
     features: FeatureTable                  # the text tests this stage's rules use
     paths: frozenset = frozenset()          # every fact path the stage's conditions test (the anchor included)
+    # the same rules in fewer rulesets, text features counted per fact instead of statically: (definition,
+    # FeatureLoad) pairs, usable for a fact whose bound stays within LIMIT_STACK in each (else use `rulesets`);
+    # empty when it would not save a ruleset
+    merged: tuple = ()
 
 
 @dataclass
@@ -205,11 +250,27 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
                                FeatureTable([f for f in features.values() if f.id in used[s]]),
                                frozenset(path for c in by_stage[s] for path in condition_paths(c.condition)))
               for s in STAGES}
+    for s, stage in stages.items():
+        stage.merged = merge(by_stage[s], len(stage.rulesets))
     return Compiled(stages, kinds), diagnostics
 
 
-def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
-    """Put rules into as few rulesets as durable's limits allow, keeping rulebook order."""
+def merge(compiled: list[CompiledRule], packed: int) -> tuple:
+    """The rules packed with text features left out of the static load, each ruleset with its FeatureLoad;
+    () when that saves no ruleset or some ruleset could never be used (its static load alone is too high)."""
+    rulesets = pack(compiled, count_features=False)
+    if len(rulesets) >= packed:
+        return ()
+    by_name = {rule.name: rule for rule in compiled}
+    loads = [feature_load([by_name[name] for name in ruleset]) for ruleset in rulesets]
+    if any(load.static > LIMIT_STACK for load in loads):
+        return ()
+    return tuple(zip(rulesets, loads))
+
+
+def pack(compiled: list[CompiledRule], count_features: bool = True) -> list[dict[str, dict]]:
+    """Put rules into as few rulesets as durable's limits allow, keeping rulebook order. With `count_features`
+    off, text features do not count towards the 64-test bound (the caller checks them per fact: FeatureLoad)."""
     rulesets: list[dict[str, dict]] = []
     current: dict[str, dict] = {}
     children: dict[tuple, set] = {}
@@ -222,12 +283,13 @@ def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
             if test not in children.get(prefix, ()):
                 additions.setdefault(prefix, set()).add(test)
         too_wide = any(len(children.get(p, ())) + len(a) > LIMIT_CHILDREN for p, a in additions.items())
-        if current and (too_wide or len(current) >= LIMIT_RULES or (load + rule.load).bound > LIMIT_RANGE):
+        rule_load = rule.load if count_features else rule.load.without_features()
+        if current and (too_wide or len(current) >= LIMIT_RULES or (load + rule_load).bound > LIMIT_RANGE):
             rulesets.append(current)
             current, children, load = {}, {}, MatchLoad()
         for prefix, test in steps:
             children.setdefault(prefix, set()).add(test)
-        load = load + rule.load
+        load = load + rule_load
         current[rule.name] = {"all": [{"m": rule.condition}]}
     if current:
         rulesets.append(current)

@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import durable_rules_engine as durable_c
 from durable import engine as durable_engine
 
-from .compiler import STAGES, Compiled
+from .compiler import LIMIT_STACK, STAGES, Compiled
 from .errors import EngineError, MatterError
 from .facts import FEATURES
 from .model import Matter, Resolution
@@ -124,22 +124,31 @@ class _DirectMatcher:
         self._lock = threading.Lock()
         self._handles: list[int] = []
         self._stages: dict[str, tuple] = {}
-        by_stage: dict[str, list[int]] = {stage: [] for stage in STAGES}
         try:
-            for name, definition in compiled.definitions().items():  # encoded here: durable never sees our dicts
-                handle = durable_c.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
-                self._handles.append(handle)
-                by_stage[name.rstrip("0123456789")].append(handle)
+            for stage in STAGES:
+                packed = compiled.stages[stage]
+                handles = tuple(self._create(f"{stage}{i}", ruleset) for i, ruleset in enumerate(packed.rulesets))
+                # fewer rulesets for a stage whose text features, counted per fact, leave room (compiler.merge)
+                merged = tuple(self._create(f"{stage}_merged{i}", ruleset) for i, (ruleset, _) in enumerate(packed.merged))
+                loads = tuple(load for _, load in packed.merged)
+                self._stages[stage] = (handles, _projection(packed.paths), merged, loads)
         except Exception as exc:
             self._free()
             raise EngineError(f"durable_rules 拒绝了编译后的规则集：{exc}") from exc
-        for stage in STAGES:
-            self._stages[stage] = (tuple(by_stage[stage]), _projection(compiled.stages[stage].paths))
         self._retract = _ENCODE({"id": 1, "sid": _SESSION})
         self._closed = False
 
+    def _create(self, name: str, ruleset: dict) -> int:
+        handle = durable_c.create_ruleset(name, json.dumps(ruleset, ensure_ascii=False))  # durable never sees our dicts
+        self._handles.append(handle)
+        return handle
+
     def match(self, stage: str, fact: dict) -> list[str]:
-        handles, projection = self._stages[stage]
+        handles, projection, merged, loads = self._stages[stage]
+        if merged:
+            features = fact.get(FEATURES) or ()
+            if all(load.bound(features) <= LIMIT_STACK for load in loads):
+                handles = merged
         # one encoding per matter and stage, shared by the stage's rulesets (each its own session); only the
         # fields the stage's rules test are sent: durable parses the fact and writes it into every action frame
         text = '{"id":1,"sid":"0",' + _encode(fact, projection)[1:]
