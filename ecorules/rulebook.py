@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import spec as S
 from ._yaml import YamlDoc, load_yaml
+from .cache import remembered
 from .citations import Collection, WrittenCite, check_citations, check_index
 from .compiler import Compiled, compile_rules
 from .conditions import Condition, ConditionError, Context, parse_when
@@ -318,10 +319,19 @@ class _Loader:
 # ---------------------------------------------------------------- the rulebook
 def _located(item: _Loaded, key: str, index: int, spec) -> Located:
     path = (key, index)
+    return Located(spec, item.doc.where(path), _Where(item.doc, path))
 
-    def where(*parts, key: bool = True) -> Location:
-        return item.doc.where(path + parts, key=key)
-    return Located(spec, item.doc.where(path), where)
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a part of one org-data entry is written (a callable object, not a closure: a loaded rulebook is
+    pickled into the compiled-rulebook cache)."""
+
+    doc: YamlDoc
+    path: tuple
+
+    def __call__(self, *parts, key: bool = True) -> Location:
+        return self.doc.where(self.path + parts, key=key)
 
 
 def load_rulebook(path: str | os.PathLike, strict: bool = False) -> Rulebook:
@@ -353,9 +363,24 @@ def check_rulebook(path: str | os.PathLike) -> tuple[Optional[Rulebook], list[Di
         return None, [Diagnostic("E100", f"规则库目录不存在：{path}", Location(display_root),
                                  suggestion="检查路径：ecorules check / test / diff 的参数，或 resolve / explain 的 --rules，"
                                             "应是含规则文件的目录。")]
+    # the same bytes, code and display give the same result: kept in the compiled-rulebook cache (cache.py)
+    return remembered(root, display_root, lambda: _check(root, display_root), keep=lambda result: _self_contained(
+        root, result[0]))
+
+
+def _check(root: FsPath, display_root: str) -> tuple[Optional[Rulebook], list[Diagnostic]]:
     loader = _Loader(root, display_root)
     loader.read_all()
     return _Assembler(loader).assemble()
+
+
+def _self_contained(root: FsPath, rulebook: Optional[Rulebook]) -> bool:
+    """Did loading read only files under `root` (what the cache key covers)? Statute texts are named in the
+    index and could lie elsewhere."""
+    if rulebook is None or rulebook.statutes is None:
+        return True
+    inside = root.resolve()
+    return all(statute.path.resolve().is_relative_to(inside) for statute in rulebook.statutes.statutes)
 
 
 class _Assembler:
