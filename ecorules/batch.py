@@ -44,7 +44,7 @@ from .workers import ChunkResolver, init_worker, pool_context, work
 __all__ = ["BatchInterrupted", "Progress", "Summary", "format_progress", "run_batch",
            "EXIT_OK", "EXIT_ERROR", "EXIT_INVALID_ROWS", "EXIT_INTERRUPTED"]
 
-CHUNK_ROWS = 64            # rows per task sent to a worker
+CHUNK_ROWS = 256           # rows per task sent to a worker
 CHUNKS_PER_WORKER = 4      # tasks in flight per worker (bounds memory: imap alone would read ahead without limit)
 INVALID_LISTED = 1000      # invalid rows listed in the summary (all of them go to the --errors file)
 
