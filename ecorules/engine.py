@@ -43,6 +43,10 @@ _SESSION = "0"  # one session per ruleset; facts are retracted after every match
 # durable_rules_engine.assert_fact's status codes (durable's own Host reads them the same way)
 _HANDLED, _NOT_HANDLED = 0, 1
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per call
+_assert_fact = durable_c.assert_fact
+_first_action = durable_c.start_action_for_state
+_next_action = durable_c.complete_and_start_action
+_retract_fact = durable_c.retract_fact
 
 
 class _PrivateHost(durable_engine.Host):
@@ -144,48 +148,45 @@ class _DirectMatcher:
         return handle
 
     def match(self, stage: str, fact: dict) -> list[str]:
-        handles, projection, merged, loads = self._stages[stage]
+        handles, plan, merged, loads = self._stages[stage]
         if merged:
             features = fact.get(FEATURES) or ()
             if all(load.bound(features) <= LIMIT_STACK for load in loads):
                 handles = merged
         # one encoding per matter and stage, shared by the stage's rulesets (each its own session); only the
         # fields the stage's rules test are sent: durable parses the fact and writes it into every action frame
-        text = '{"id":1,"sid":"0",' + _encode(fact, projection)[1:]
+        text = '{"id":1,"sid":"0",' + _fields(fact, plan) + "}"
         fired: list[str] = []
         with self._lock:
             if self._closed:
                 raise EngineError("引擎已关闭")
             for handle in handles:
-                self._assert(handle, text, fired)
-        return list(dict.fromkeys(fired))  # an $or with k true branches fires k times
-
-    def _assert(self, handle: int, text: str, fired: list) -> None:
-        try:
-            status, state = durable_c.assert_fact(handle, text)
-            if status == _HANDLED:
                 try:
-                    frame = durable_c.start_action_for_state(handle, state)
-                    if frame is not None:
-                        frame = frame[1]
-                    while frame is not None:
-                        # a frame reads {"<rule name>":{"m":{…}}}: the name is all a matcher needs
-                        fired.append(frame[2:frame.index('"', 2)])
-                        frame = durable_c.complete_and_start_action(handle, state)
-                except BaseException:
-                    durable_c.abandon_action(handle, state)  # release the session's lease, as durable's Host does
+                    status, state = _assert_fact(handle, text)
+                    if status == _HANDLED:
+                        try:
+                            frame = _first_action(handle, state)
+                            if frame is not None:
+                                frame = frame[1]
+                                while frame is not None:
+                                    # a frame reads {"<rule name>":{"m":{…}}}: the name is all a matcher needs
+                                    fired.append(frame[2:frame.index('"', 2)])
+                                    frame = _next_action(handle, state)
+                        except BaseException:
+                            durable_c.abandon_action(handle, state)  # release the session's lease, as durable's Host does
+                            raise
+                    elif status != _NOT_HANDLED:  # observed / deferred: the session is not empty, never expected
+                        raise EngineError(f"durable_rules 处理事项时出错：状态 {status}")
+                except EngineError:
                     raise
-            elif status != _NOT_HANDLED:  # observed / deferred: the session is not empty, never expected
-                raise EngineError(f"durable_rules 处理事项时出错：状态 {status}")
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise EngineError(f"durable_rules 处理事项时出错：{exc}") from exc
-        finally:
-            try:
-                durable_c.retract_fact(handle, self._retract)
-            except Exception:
-                pass
+                except Exception as exc:
+                    raise EngineError(f"durable_rules 处理事项时出错：{exc}") from exc
+                finally:
+                    try:
+                        _retract_fact(handle, self._retract)
+                    except Exception:
+                        pass
+        return fired if len(fired) < 2 else list(dict.fromkeys(fired))  # an $or with k true branches fires k times
 
     def close(self):
         with self._lock:
@@ -203,8 +204,9 @@ class _DirectMatcher:
         self._handles = []
 
 
-def _projection(paths) -> dict:
-    """The fields a stage's conditions name, as a tree: {key: None (the whole value) | {subkey: …}}."""
+def _projection(paths) -> tuple:
+    """The fields a stage's conditions name, as a plan for `_fields`: ((key, '"key":', sub-plan or None for the
+    whole value), …)."""
     tree: dict = {}
     for path in sorted(paths, key=len):
         node, parts = tree, path.split(".")
@@ -217,34 +219,48 @@ def _projection(paths) -> dict:
                 node[part] = None
             else:
                 node = node.setdefault(part, {})
-    return tree
+
+    def plan(node: dict) -> tuple:
+        return tuple((key, _text(key) + ":", None if sub is None else plan(sub)) for key, sub in node.items())
+    return plan(tree)
 
 
-def _encode(value: dict, projection: Optional[dict]) -> str:
-    """`json.dumps(value projected onto projection, ensure_ascii=False)` in one pass (None: all of value).
+def _encode(value: dict, plan: Optional[tuple]) -> str:
+    """`json.dumps(value projected onto plan, ensure_ascii=False)` (None: all of value), in one pass.
 
     The fact holds text, numbers, true/false and objects of them (facts.py shapes every value); anything else
     is left to json. The same text as json writes (tests/test_matchers.py checks it on every fixture)."""
-    parts = []
-    if projection is None:
+    return "{" + _fields(value, plan) + "}"
+
+
+def _fields(value: dict, plan: Optional[tuple]) -> str:
+    parts: list[str] = []
+    append = parts.append
+    if plan is None:
         for key, item in value.items():
-            parts.append(_text(key) + ":" + _value(item, None))
+            append(_text(key) + ":" + _value(item, None))
     else:
-        for key, sub in projection.items():
+        for key, label, sub in plan:
             item = value.get(key, _ABSENT)
             if item is not _ABSENT:
-                parts.append(_text(key) + ":" + _value(item, sub))
-    return "{" + ",".join(parts) + "}"
+                cls = item.__class__
+                if cls is str:  # the common cases first, without a call
+                    append(label + _text(item))
+                elif cls is int:
+                    append(label + int.__repr__(item))
+                else:
+                    append(label + _value(item, sub))
+    return ",".join(parts)
 
 
-def _value(item, projection: Optional[dict]) -> str:
+def _value(item, plan: Optional[tuple]) -> str:
     cls = item.__class__
     if cls is str:
         return _text(item)
     if cls is int:
         return int.__repr__(item)
     if cls is dict:
-        return _encode(item, projection)
+        return "{" + _fields(item, plan) + "}"
     if cls is bool:
         return "true" if item else "false"
     return _ENCODE(item)
