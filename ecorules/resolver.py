@@ -101,6 +101,27 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """A stage's decision and the basis entries of the rules that fired, remembered together."""
+
+    decision: object
+    basis: tuple
+    puts: tuple = ()        # classify: (field, value) derived for the fact
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """The assign decision with what the rest of a resolution takes from it, built once per path."""
+
+    assignment: "Assignment"
+    basis: tuple
+    route_fields: dict      # added to the route stage's fact (read, never changed)
+    lead: Optional[object]  # Department
+    assist: tuple
+    candidates: tuple
+
+
+@dataclass(frozen=True)
 class Routing:
     status: str
     escalation: Optional[Escalation]
@@ -153,72 +174,87 @@ class Resolver:
     # ------------------------------------------------------------ stages
     def _resolve(self, matter: Matter) -> Resolution:
         built = self.facts.build(matter)
-        fact, jurisdiction = built.fact, built.jurisdiction
+        fact, jurisdiction, approved = built.fact, built.jurisdiction, built.approved_by
         as_of = matter.as_of or self.today()
 
         fired = self._in_force("classify", fact, as_of)
-        key = (fired.orders, tuple([given(matter, name) for name in fired.sets]))
-        classified, basis_c = self._memo(self._classify_memo, key, lambda: self._decided(
-            fired, self._classify(matter, fired.rules)))
+        key = (fired.orders, tuple([given(matter, name) for name in fired.sets]) if fired.sets else ())
+        classified = self._classify_memo.get(key)
+        if classified is None:
+            classified = self._remember(self._classify_memo, key, self._classify(matter, fired))
         for name, value in classified.puts:
             put(fact, name, value)
 
         fired = self._in_force("assign", fact, as_of)
-        assign_key = (fired.orders, jurisdiction, built.approved_by)
-        assignment, basis_a = self._memo(self._assign_memo, assign_key, lambda: self._decided(
-            fired, self._assign(fired.rules, jurisdiction, built.approved_by)))
+        assign_key = (fired.orders, jurisdiction, approved)
+        assigned = self._assign_memo.get(assign_key)
+        if assigned is None:
+            assigned = self._remember(self._assign_memo, assign_key, self._assigned(fired, jurisdiction, approved))
 
-        self._add_route_fields(fact, assignment)
+        fact.update(assigned.route_fields)
         fired = self._in_force("route", fact, as_of)
         route_key = (fired.orders, assign_key, as_of)
-        routing, basis_r = self._memo(self._route_memo, route_key, lambda: self._decided(fired, self._route(
-            fired.rules, assignment.status, jurisdiction, self._variables(assignment, built.approved_by), as_of)))
-        basis = [*basis_c, *basis_a, *basis_r]
+        routed = self._route_memo.get(route_key)
+        if routed is None:
+            routing = self._route(fired.rules, assigned.assignment.status, jurisdiction,
+                                  self._variables(assigned.assignment, approved), as_of)
+            routed = self._remember(self._route_memo, route_key, Decided(routing, self._basis_of(fired, routing)))
+        routing = routed.decision
 
-        department = self.org.department
         category = fact.get("category")
         resolution = _built(
-            Resolution, id=matter.id, status=routing.status, lead=department(assignment.lead) if assignment.lead else None,
-            assist=[department(n) for n in assignment.assist], candidates=[department(n) for n in assignment.candidates],
-            category=category, level=built.level, jurisdiction=jurisdiction,
+            Resolution, id=matter.id, status=routing.status, lead=assigned.lead, assist=list(assigned.assist),
+            candidates=list(assigned.candidates), category=category, level=built.level, jurisdiction=jurisdiction,
             escalation=_fresh(routing.escalation) if routing.escalation else None,
-            transfers=list(routing.transfers), obligations=[_fresh(o) for o in routing.obligations], basis=basis,
-            explanation="", error=None, warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
+            transfers=list(routing.transfers), obligations=[_fresh(o) for o in routing.obligations],
+            basis=[*classified.basis, *assigned.basis, *routed.basis], explanation="", error=None,
+            warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
         # the paragraph depends only on the decision path and how the place was read: worded once per path
         place = built.place
-        text_key = (category, key, classified.notes, route_key, getattr(place, "how", None),
-                    getattr(place, "evidence", None))
-        resolution.__dict__["explanation"] = self._memo(self._text_memo, text_key, lambda: explanation_text(
-            resolution, self.rulebook, list(classified.notes), place=place))  # a field of a model being built
+        text_key = (category, key, route_key, place.how, place.evidence)
+        text = self._text_memo.get(text_key)
+        if text is None:
+            text = self._remember(self._text_memo, text_key, explanation_text(
+                resolution, self.rulebook, list(classified.decision.notes), place=place))
+        resolution.__dict__["explanation"] = text  # a field of the model being built
         return resolution
 
     @staticmethod
-    def _memo(table: dict, key, compute):
-        """A decision already taken on the same path. Each table holds immutable answers of pure steps (the
-        rulebook and its graph never change under a Resolver) and is bounded: emptied when full."""
-        found = table.get(key)
-        if found is None:
-            if len(table) >= _MEMO_SIZE:
-                table.clear()
-            found = table[key] = compute()
-        return found
+    def _remember(table: dict, key, value):
+        """Keep a decision taken on a path, for the next matter on the same path. Each table holds immutable
+        answers of pure steps (the rulebook and its graph never change under a Resolver) and is bounded: emptied
+        when full."""
+        if len(table) >= _MEMO_SIZE:
+            table.clear()
+        table[key] = value
+        return value
+
+    def _assigned(self, fired: "Fired", jurisdiction: str, approved: Optional[str]) -> "Assigned":
+        assignment = self._assign(fired.rules, jurisdiction, approved)
+        department = self.org.department
+        return Assigned(assignment, self._basis_of(fired, assignment), self._route_fields(assignment),
+                        department(assignment.lead) if assignment.lead else None,
+                        tuple(department(n) for n in assignment.assist),
+                        tuple(department(n) for n in assignment.candidates))
 
     @staticmethod
     def _variables(assignment: "Assignment", approved: Optional[str]) -> dict:
         return {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
                 "$assist": list(assignment.assist), "$approved_by": [approved] if approved else []}
 
-    def _decided(self, fired: "Fired", decision) -> tuple:
-        return decision, tuple(self._basis_of(fired.rules, decision.outcomes))
-
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> "Fired":
-        features = self.features[stage].compute(fact)  # text tests, computed here: see compiler.py
+        table = self.features[stage]
+        features = table.compute(fact) if table.features else None  # text tests, computed here: see compiler.py
         if features:
             fact[FEATURES] = features
         else:
             fact.pop(FEATURES, None)
         names = self.match(stage, fact)
-        return self._memo(self._fired_memo, (stage, tuple(names), as_of), lambda: self._rules_in_force(stage, names, as_of))
+        key = (stage, tuple(names), as_of)
+        fired = self._fired_memo.get(key)
+        if fired is None:
+            fired = self._remember(self._fired_memo, key, self._rules_in_force(stage, names, as_of))
+        return fired
 
     def _rules_in_force(self, stage: str, names: list[str], as_of: dt.date) -> "Fired":
         rules = self.rules[stage]
@@ -231,7 +267,11 @@ class Resolver:
     def _sets(fired) -> list[str]:
         return list(dict.fromkeys(k for r in fired for k in r.set))
 
-    def _classify(self, matter: Matter, fired) -> "Classified":
+    def _classify(self, matter: Matter, fired: "Fired") -> "Decided":
+        decided = self._classified(matter, fired.rules)
+        return Decided(decided, self._basis_of(fired, decided), decided.puts)
+
+    def _classified(self, matter: Matter, fired) -> "Classified":
         """What classify decides for the rules that fired, given which fields the matter itself gives."""
         outcomes, notes, puts = {}, [], []
         for name in self._sets(fired):
@@ -275,13 +315,15 @@ class Resolver:
                   for node, _ in self._find(rule.assist, jurisdiction, variables) if node != lead]
         return Assignment("resolved", lead, tuple(dict.fromkeys(assist)), (), outcomes)
 
-    def _add_route_fields(self, fact: dict, assignment: Assignment) -> None:
-        fact["status"] = assignment.status
+    def _route_fields(self, assignment: Assignment) -> dict:
+        """What the route stage's fact adds to the matter's: the assign result."""
+        fields: dict = {"status": assignment.status}
         if assignment.lead:
             data = self.org.node(assignment.lead)
-            fact["lead"] = {"id": assignment.lead, "role": data["role"], "kind": data["kind"],
-                            "enforcement": data["enforcement"], "jurisdiction": data["jurisdiction"]}
-        fact["candidate_count"] = len(assignment.candidates)
+            fields["lead"] = {"id": assignment.lead, "role": data["role"], "kind": data["kind"],
+                              "enforcement": data["enforcement"], "jurisdiction": data["jurisdiction"]}
+        fields["candidate_count"] = len(assignment.candidates)
+        return fields
 
     def _route(self, fired: list[Rule], status: str, jurisdiction: str, variables: dict, as_of: dt.date) -> Routing:
         department = self.org.department
@@ -360,8 +402,9 @@ class Resolver:
                      for parent in self.org.reports_to(node) if parent in targets]
         return list(dict.fromkeys(path))
 
-    def _basis_of(self, fired: list[Rule], outcomes: dict) -> list[Basis]:
-        return [self._basis(rule, outcomes.get(rule.order, ADOPTED)) for rule in fired]
+    def _basis_of(self, fired: "Fired", decision) -> tuple:
+        outcomes = decision.outcomes
+        return tuple(self._basis(rule, outcomes.get(rule.order, ADOPTED)) for rule in fired.rules)
 
     def _basis(self, rule: Rule, outcome: str) -> Basis:
         # immutable and shared: a rule with one outcome always reads the same (saves work per matter)
