@@ -238,7 +238,13 @@ def _fields(value: dict, plan: Optional[tuple]) -> str:
     append = parts.append
     if plan is None:
         for key, item in value.items():
-            append(_text(key) + ":" + _value(item, None))
+            cls = item.__class__
+            if cls is int:  # the text features: {"f12": 1, …}
+                append(_text(key) + ":" + int.__repr__(item))
+            elif cls is str:
+                append(_text(key) + ":" + _text(item))
+            else:
+                append(_text(key) + ":" + _value(item, None))
     else:
         for key, label, sub in plan:
             item = value.get(key, _ABSENT)

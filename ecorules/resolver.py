@@ -420,8 +420,18 @@ class Resolver:
 # ---------------------------------------------------------------- module helpers
 def _fresh(model):
     """A new instance of a remembered model with list fields (Escalation, Obligation): a caller may change the lists
-    of the result it holds without changing anyone else's."""
-    return _built(type(model), **{k: list(v) if isinstance(v, list) else v for k, v in model.__dict__.items()})
+    of the result it holds without changing anyone else's. (What model_copy does, lists copied, without its
+    generality: this runs for every obligation of every matter.)"""
+    cls = model.__class__
+    values = model.__dict__.copy()
+    for name in _LISTS[cls]:
+        values[name] = values[name].copy()
+    copy = cls.__new__(cls)
+    _set(copy, "__dict__", values)
+    _set(copy, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    _set(copy, "__pydantic_extra__", None)
+    _set(copy, "__pydantic_private__", None)
+    return copy
 
 
 def _built(cls, **values):
@@ -449,6 +459,9 @@ def _field_names(cls) -> tuple:
 
 
 _FIELDS = MappingProxyType({cls: _field_names(cls) for cls in (Resolution, Escalation, Obligation)})
+_LISTS = MappingProxyType({cls: tuple(name for name, f in cls.model_fields.items()
+                                      if getattr(f.annotation, "__origin__", None) is list)
+                           for cls in (Escalation, Obligation)})
 
 
 def _raw_id(raw) -> Optional[str]:
