@@ -149,3 +149,52 @@ def _expected_projection(fact: dict, paths) -> dict:
                 break
             source, target = source[part], target.setdefault(part, {})
     return out
+
+
+@pytest.mark.parametrize("matter", [
+    {"id": "fx-003", "title": "新污染物治理工作中抗生素、微塑料监测评估的牵头部门不明确，需研究明确", "source": "policy"},
+    {"id": "fx-001", "title": "《上海市噪声污染防治行动方案（2024—2026年）》任务：高架道路沿线加装声屏障，降低交通噪声",
+     "source": "policy", "as_of": "2024-09-01"},
+    {"id": "fx-032", "title": "某企业非法倾倒危险废物，数量较大", "district": "jinshan",
+     "category": "hazardous_industrial_solid_waste", "source": "督察", "facts": {"suspected_crime": True}},
+])
+def test_remembered_decisions_are_never_shared_between_results(engines, matter):
+    """Decisions on a path are remembered (resolver.py), but each Resolution owns its lists: changing one result
+    (escalation, obligations, transfers, assist, basis) changes no other."""
+    direct, _ = engines
+    first = direct.resolve(matter)
+    assert first.escalation or first.obligations or first.transfers
+    pristine = direct.resolve(matter).model_dump_json()
+    first.assist.append(first.lead) if first.lead else first.candidates.clear()
+    first.basis.clear()
+    first.warnings.append(None)
+    for obligation in first.obligations:
+        obligation.to.clear()
+        obligation.copy_to.append(None)
+    if first.escalation:
+        first.escalation.to.clear()
+        first.escalation.path.clear()
+    first.obligations.clear()
+    first.transfers.clear()
+    assert direct.resolve(matter).model_dump_json() == pristine
+
+
+def test_a_title_with_more_features_than_one_ruleset_holds_falls_back_to_the_packed_rulesets(make_rulebook):
+    """Classify rules share one ruleset when the features of a fact leave room on durable's matching stack
+    (compiler.FeatureLoad); a title naming 70 rule words at once is matched on the statically packed rulesets
+    instead — no error 303, the same answer as the reference matcher."""
+    words = [f"词{i:02d}" for i in range(70)]
+    rules = "".join(f"  - {{id: c{i}, title: t, cite: 第一条, when: {{title: {{contains: {w}}}}}, set: {{facts.w{i}: true}}}}\n"
+                    for i, w in enumerate(words))
+    path = make_rulebook({"classify/words.yaml": "stage: classify\nsource: 测试依据\nrules:\n" + rules})
+    rulebook = load_rulebook(path)
+    stage = rulebook.compiled.stages["classify"]
+    assert len(stage.merged) == 1 < len(stage.rulesets)
+    with Engine(rulebook, today=lambda: TODAY) as direct, \
+            Engine(rulebook, today=lambda: TODAY, matcher="reference") as reference:
+        for title in ("".join(words), "".join(words[:40]), words[3] + words[9], "无关"):
+            matter = {"id": "w", "title": title}
+            got = direct.resolve(matter)
+            assert got.status != "invalid"
+            assert got.model_dump_json() == reference.resolve(matter).model_dump_json()
+        assert len([b for b in direct.resolve({"id": "w", "title": "".join(words)}).basis if b.stage == "classify"]) == 70
