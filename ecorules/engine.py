@@ -135,7 +135,9 @@ class _DirectMatcher:
                 # fewer rulesets for a stage whose text features, counted per fact, leave room (compiler.merge)
                 merged = tuple(self._create(f"{stage}_merged{i}", ruleset) for i, (ruleset, _) in enumerate(packed.merged))
                 loads = tuple(load for _, load in packed.merged)
-                self._stages[stage] = (handles, _projection(packed.paths), merged, loads)
+                # below `quick` features a fact fits every merged ruleset whichever features they are
+                quick = min(((LIMIT_STACK - load.static) // max(load.most, 1) for load in loads), default=0)
+                self._stages[stage] = (handles, _projection(packed.paths), merged, loads, quick)
         except Exception as exc:
             self._free()
             raise EngineError(f"durable_rules 拒绝了编译后的规则集：{exc}") from exc
@@ -148,10 +150,10 @@ class _DirectMatcher:
         return handle
 
     def match(self, stage: str, fact: dict) -> list[str]:
-        handles, plan, merged, loads = self._stages[stage]
+        handles, plan, merged, loads, quick = self._stages[stage]
         if merged:
             features = fact.get(FEATURES) or ()
-            if all(load.bound(features) <= LIMIT_STACK for load in loads):
+            if len(features) <= quick or all(load.bound(features) <= LIMIT_STACK for load in loads):
                 handles = merged
         # one encoding per matter and stage, shared by the stage's rulesets (each its own session); only the
         # fields the stage's rules test are sent: durable parses the fact and writes it into every action frame

@@ -156,12 +156,11 @@ class Resolver:
 
     # ------------------------------------------------------------ entry point
     def resolve(self, raw) -> Resolution:
-        matter_id = _raw_id(raw)
         try:
             matter = raw if isinstance(raw, Matter) else validate_matter(raw)
             return self._resolve(matter)
         except MatterError as exc:
-            return self.invalid(matter_id, exc)
+            return self.invalid(_raw_id(raw), exc)
 
     def invalid(self, matter_id: Optional[str], error: MatterError) -> Resolution:
         """The result for a matter that cannot be resolved as given: status `invalid`, with its error."""
@@ -202,13 +201,13 @@ class Resolver:
         routing = routed.decision
 
         category = fact.get("category")
-        resolution = _built(
-            Resolution, id=matter.id, status=routing.status, lead=assigned.lead, assist=list(assigned.assist),
-            candidates=list(assigned.candidates), category=category, level=built.level, jurisdiction=jurisdiction,
-            escalation=_fresh(routing.escalation) if routing.escalation else None,
-            transfers=list(routing.transfers), obligations=[_fresh(o) for o in routing.obligations],
-            basis=[*classified.basis, *assigned.basis, *routed.basis], explanation="", error=None,
-            warnings=list(built.place.warnings), as_of=as_of, rulebook=self.stamp)
+        resolution = _built(Resolution, {  # every field, in the model's order
+            "id": matter.id, "status": routing.status, "lead": assigned.lead, "assist": list(assigned.assist),
+            "candidates": list(assigned.candidates), "category": category, "level": built.level,
+            "jurisdiction": jurisdiction, "escalation": _fresh(routing.escalation) if routing.escalation else None,
+            "transfers": list(routing.transfers), "obligations": [_fresh(o) for o in routing.obligations],
+            "basis": [*classified.basis, *assigned.basis, *routed.basis], "explanation": "", "error": None,
+            "warnings": list(built.place.warnings), "as_of": as_of, "rulebook": self.stamp})
         # the paragraph depends only on the decision path and how the place was read: worded once per path
         place = built.place
         text_key = (category, key, route_key, place.how, place.evidence)
@@ -250,7 +249,7 @@ class Resolver:
         else:
             fact.pop(FEATURES, None)
         names = self.match(stage, fact)
-        key = (stage, tuple(names), as_of)
+        key = (stage, *names, as_of)
         fired = self._fired_memo.get(key)
         if fired is None:
             fired = self._remember(self._fired_memo, key, self._rules_in_force(stage, names, as_of))
@@ -434,14 +433,14 @@ def _fresh(model):
     return copy
 
 
-def _built(cls, **values):
-    """`cls.model_construct(**values)` for the engine's own output models, every field given: what pydantic's
-    model_construct leaves (the values in field order, all of them set, no extra, no private) without its loop
-    over aliases and defaults — a quarter of its time, paid once per matter (test_resolver checks the two agree)."""
-    names = _FIELDS[cls]
+def _built(cls, values: dict):
+    """`cls.model_construct(**values)` for the engine's own output models, `values` holding every field in the
+    model's order: what pydantic's model_construct leaves (those values, all of them set, no extra, no private)
+    without its loop over aliases and defaults — a quarter of its time, paid once per matter
+    (tests/test_matchers.py checks the two agree)."""
     model = cls.__new__(cls)
-    _set(model, "__dict__", {name: values[name] for name in names})
-    _set(model, "__pydantic_fields_set__", set(names))
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(_FIELDS[cls]))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model

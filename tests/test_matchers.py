@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from ecorules import Engine, Matter
+from ecorules import Engine, Matter, Resolution
 from ecorules.rulebook import load_rulebook
 
 from conftest import FIXTURES, RULES
@@ -198,3 +198,18 @@ def test_a_title_with_more_features_than_one_ruleset_holds_falls_back_to_the_pac
             assert got.status != "invalid"
             assert got.model_dump_json() == reference.resolve(matter).model_dump_json()
         assert len([b for b in direct.resolve({"id": "w", "title": "".join(words)}).basis if b.stage == "classify"]) == 70
+
+
+def test_a_resolution_is_what_model_construct_would_build(engines, rows):
+    """The resolver builds each Resolution without pydantic's model_construct loop (resolver._built); the result must
+    be the same object state: every field, in the model's order, all of them set."""
+    direct, _ = engines
+    for row in rows[:50]:
+        got = direct.resolve(row)
+        if got.status == "invalid":
+            continue
+        same = Resolution.model_construct(**got.__dict__)
+        assert list(got.__dict__) == list(Resolution.model_fields)
+        assert got == same and got.model_fields_set == same.model_fields_set
+        assert got.__pydantic_extra__ is None and got.__pydantic_private__ is None
+        assert got.model_dump_json() == same.model_dump_json()
