@@ -79,7 +79,9 @@ class FactBuilder:
         for name in ("category", "source"):
             value = getattr(matter, name)
             if value is not None:
-                fact[name] = shape_value(name, value, "str")
+                # plain short text needs no shaping (4 UTF-8 bytes a character at most)
+                short = value.__class__ is str and len(value) <= MAX_TEXT_BYTES // 4
+                fact[name] = value if short else shape_value(name, value, "str")
         if "category" in fact:
             fact["category"] = self.category(fact["category"])
         approved = self.approved_by(matter, jurisdiction)
@@ -262,7 +264,7 @@ class FeatureTable:
     def compute(self, fact: dict) -> dict:
         found = {}
         for path in self._paths:
-            value = _lookup(fact, path)
+            value = fact.get(path) if "." not in path else _lookup(fact, path)  # most text tests read `title`
             if not isinstance(value, str):
                 continue
             automaton = self._automata.get(path)
