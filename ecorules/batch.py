@@ -44,7 +44,8 @@ from .workers import ChunkResolver, init_worker, pool_context, work
 __all__ = ["BatchInterrupted", "Progress", "Summary", "format_progress", "run_batch",
            "EXIT_OK", "EXIT_ERROR", "EXIT_INVALID_ROWS", "EXIT_INTERRUPTED"]
 
-CHUNK_ROWS = 256           # rows per task sent to a worker
+CHUNK_ROWS = 256           # rows per task sent to a worker (fewer, larger messages: the parent's work per row counts)
+STREAM_CHUNK_ROWS = 64     # from a pipe: a chunk is sent when full, and the rows already read should not wait long
 CHUNKS_PER_WORKER = 4      # tasks in flight per worker (bounds memory: imap alone would read ahead without limit)
 INVALID_LISTED = 1000      # invalid rows listed in the summary (all of them go to the --errors file)
 
@@ -310,7 +311,8 @@ class _Run:
         # the pool forks its workers before the reader thread exists (fork and threads do not mix)
         pool = context.Pool(workers, initializer=init_worker, initargs=(shared, rules_path, self.table))
         try:
-            threading.Thread(target=self._read_into, args=(feed, CHUNK_ROWS), daemon=True,
+            size = STREAM_CHUNK_ROWS if self.streaming else CHUNK_ROWS
+            threading.Thread(target=self._read_into, args=(feed, size), daemon=True,
                              name="ecorules-batch-reader").start()
             while True:
                 while pending and pending[0][1].ready():
