@@ -213,3 +213,16 @@ def test_a_resolution_is_what_model_construct_would_build(engines, rows):
         assert got == same and got.model_fields_set == same.model_fields_set
         assert got.__pydantic_extra__ is None and got.__pydantic_private__ is None
         assert got.model_dump_json() == same.model_dump_json()
+
+
+def test_text_features_are_exactly_the_words_a_title_contains(engines, rows):
+    """facts.FeatureTable finds every rule word with one automaton per field: the same features as looking each
+    word up in the title, on every fixture and ticket title and on titles made of rule words run together."""
+    direct, _ = engines
+    table = direct.rulebook.compiled.stages["classify"].features
+    words = [w for feature in table.features for w in feature.words]
+    titles = [row["title"] for row in rows if isinstance(row.get("title"), str)]
+    titles += ["".join(words[i:i + 7]) for i in range(0, len(words), 5)] + ["", "油", words[0] * 3]
+    for title in titles:
+        expected = {f.id for f in table.features if f.pattern is None and any(w in title for w in f.words)}
+        assert set(table.compute({"title": title})) == expected, title
