@@ -11,8 +11,8 @@ and readers see a whole entry or none); a damaged or unreadable entry counts as 
 Where: `$ECORULES_CACHE_DIR`, else the user cache (`$XDG_CACHE_HOME/ecorules` or `~/.cache/ecorules`;
 `~/Library/Caches/ecorules` on macOS, `%LOCALAPPDATA%\\ecorules\\cache` on Windows). `ECORULES_CACHE_DIR=off`
 (or an empty value) turns it off. A rulebook with symlinks, special files, files outside the directory or more
-than `MAX_FILES` files and folders / `MAX_BYTES` bytes is never cached (it is loaded as before). The cache is the user's own
-(directory mode 0700): like any pickle, an entry is trusted code.
+than `MAX_FILES` files and folders / `MAX_BYTES` bytes is never cached (it is loaded as before). Like any pickle, an
+entry is code: the folder is made with mode 0700, and one that another user owns or can write to is not used.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def remembered(root: Path, display_root: str, load: Callable[[], tuple],
     stored when `keep(result)` says it may be (e.g. it read no file outside `root`). Never raises for the cache's
     sake: any problem with the cache means loading as if there were none."""
     directory = cache_dir()
-    key = _key(root, display_root) if directory is not None else None
+    key = _key(root, display_root) if directory is not None and _private(directory) else None
     if key is None:
         return load()
     entry = directory / f"{key}.pickle"
@@ -63,6 +63,20 @@ def remembered(root: Path, display_root: str, load: Callable[[], tuple],
     if keep(result):
         _write(directory, entry, key, result)
     return result
+
+
+def _private(directory: Path) -> bool:
+    """Entries are pickles, i.e. code: use a folder only if it is the user's own and nobody else can write to it
+    (a folder not made yet is made so)."""
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the user's own profile folder
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 # ---------------------------------------------------------------- the key

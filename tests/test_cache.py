@@ -109,3 +109,17 @@ def test_concurrent_writers_leave_one_whole_entry(cache, make_rulebook):
     entry, = cache.glob("*.pickle")
     assert not [p for p in cache.iterdir() if p.suffix == ".tmp"]
     assert load_rulebook(path).hash == hashes[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_folder_others_can_write_to_is_not_used(cache, loads, make_rulebook):
+    cache.mkdir(mode=0o700)
+    cache.chmod(0o777)
+    path = make_rulebook({"assign/a.yaml": RULE})
+    load_rulebook(path)
+    load_rulebook(path)
+    assert len(loads) == 2 and not list(cache.glob("*.pickle"))
+    cache.chmod(0o700)
+    load_rulebook(path)
+    load_rulebook(path)
+    assert len(loads) == 3 and len(list(cache.glob("*.pickle"))) == 1
