@@ -371,9 +371,11 @@ def schema(which, output):
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 def serve(rules_dir, host, port, workers, token_file, max_body, max_batch, cors, log_level):
-    """以 HTTP 服务提供判断：POST /v1/resolve、/v1/explain，GET /v1/rulebook 等；SIGHUP 重新加载规则库。
+    """以 HTTP 服务提供判断：POST /v1/resolve、/v1/explain，GET /v1/rulebook 等，以及浏览器工作台（/try 试算、/rules、
+    /departments、/list、/batch）；SIGHUP 重新加载规则库。
 
-    Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM; SIGHUP reloads the rulebook.
+    Serve decisions over HTTP (FastAPI + uvicorn) until SIGTERM, with the browser workbench at /; SIGHUP reloads
+    the rulebook.
     """
     from .web.server import read_token, serve as run_server  # FastAPI and uvicorn are only needed here
     run_server(rules_dir, host=host, port=port, workers=workers, token=read_token(token_file), max_body=max_body,
@@ -410,3 +412,83 @@ def review(draft, district, output_format, output, as_of, rules_dir):
     for line in summary_lines(result):
         click.echo(line, err=True)
     click.echo(f"审查意见已写入 {target}", err=True)
+
+
+# ---------------------------------------------------------------- publish, graph (the workbench's list and picture)
+@main.command()
+@click.option("--jurisdiction", help="辖区：sh 或区代码、区名（huangpu、黄浦区） / jurisdiction")
+@click.option("--all", "all_jurisdictions", is_flag=True,
+              help="每个辖区（市级和 16 个区）各写一个文件到 -o 指定的目录 / one file per jurisdiction into the -o directory")
+@click.option("--format", "output_format", type=click.Choice(["html", "xlsx", "md"]),
+              help="输出格式（默认按 -o 的扩展名，否则 md） / output format (default: from -o, else md)")
+@click.option("-o", "--output", type=click.Path(allow_dash=True),
+              help="输出文件（--all 时为目录）；md/html 默认写到标准输出 / output file (a directory with --all)")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="判断日期 YYYY-MM-DD（默认今天）")
+@rules_option
+def publish(jurisdiction, all_jurisdictions, output_format, output, as_of, rules_dir):
+    """生成辖区的生态环境保护具体事项责任清单（每类事项的牵头、配合部门和依据；推定或有争议的行加标注）。
+
+    Publish a jurisdiction's responsibility list: every matter category with its lead, assists and basis,
+    as HTML (printable), XLSX or Markdown — the same content as the workbench page 责任清单.
+    """
+    from .publish import EXTENSIONS, build_list, publish_all, rendered, write_list
+    if all_jurisdictions == bool(jurisdiction):
+        raise click.UsageError("请给出 --jurisdiction X，或用 --all 为每个辖区各生成一份。 Give --jurisdiction or --all.")
+    fmt = output_format or next((f for f, ext in EXTENSIONS.items()
+                                 if output and output != "-" and output.lower().endswith(ext)), "md")
+    day = as_of.date() if as_of else None
+    engine = _engine(rules_dir)
+    if all_jurisdictions:
+        if not output or output == "-":
+            raise click.UsageError("--all 需要用 -o 指定输出目录。 --all needs -o DIRECTORY.")
+        written = publish_all(engine, output, fmt, day)
+        click.echo(f"已写入 {len(written)} 份责任清单到 {output}", err=True)
+        return
+    if output in (None, "-"):
+        if fmt == "xlsx":
+            raise click.UsageError("xlsx 不能写到标准输出，请用 -o 指定文件。 XLSX needs -o FILE.")
+        click.echo(rendered(build_list(engine, jurisdiction, day), fmt).decode("utf-8"), nl=False)
+        return
+    target = write_list(build_list(engine, jurisdiction, day), output, fmt)
+    click.echo(f"责任清单已写入 {target}", err=True)
+
+
+@main.command()
+@click.option("--jurisdiction", required=True, help="辖区：sh 或区代码、区名 / jurisdiction")
+@click.option("--title", help="突出显示这个事项的牵头、上报路径和移交 / a matter to highlight")
+@click.option("--file", "matter_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="含一个事项的 JSON 文件（- 为标准输入） / a JSON file holding one matter")
+@click.option("--fact", "facts", multiple=True, help="事实 名称=值（可重复，与 --title 一起用）")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="判断日期 YYYY-MM-DD")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="SVG 输出文件（默认标准输出） / SVG output (default: stdout)")
+@rules_option
+def graph(jurisdiction, title, matter_file, facts, as_of, output, rules_dir):
+    """把辖区的部门关系画成 SVG：向同级党委政府负责、上级主管部门指导、移送、承担职能；可突出显示一个事项的路径。
+
+    Draw a jurisdiction's departments as SVG (pure Python layered layout, no system package), with the
+    escalation path, lead and transfers of one matter (--title or --file) highlighted.
+    """
+    from .graphdraw import draw_svg
+    from .publish import jurisdiction_code
+    if title and matter_file:
+        raise click.UsageError("--title 与 --file 只能用一个。 Give --title or --file, not both.")
+    engine = _engine(rules_dir)
+    code = jurisdiction_code(engine, jurisdiction)
+    resolution = caption = None
+    if title or matter_file:
+        if matter_file:
+            matter = _matter_file(matter_file)
+        else:
+            matter = {"id": "graph", "title": title, "facts": dict(_fact_pair(f) for f in facts)}
+            matter.update({"level": "municipal"} if code == "sh" else {"district": code})
+        if as_of and not matter.get("as_of"):
+            matter["as_of"] = as_of.date().isoformat()
+        resolution = engine.resolve(matter)
+        caption = f"事项：{matter.get('title', '')}"
+    svg = draw_svg(engine.rulebook.org, code, resolution, caption)
+    if output == "-":
+        click.echo(svg, nl=False)
+    else:
+        write_text(output, svg)
+        click.echo(f"部门关系图已写入 {output}", err=True)

@@ -48,6 +48,7 @@ class Feature:
     words: tuple = ()
     pattern: Optional[str] = None
     matcher: Optional[Pattern] = field(default=None, compare=False, repr=False)  # compiled once, at the parse
+    sound: bool = False            # sounds_like: the words as they sound (sounds.py), not as written
 
     def compile(self):
         if self.pattern is None:
@@ -218,14 +219,15 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
 
         def feature_id(test: FieldTest) -> str:
             words = (test.value,) if test.op == "contains" else test.value
+            kind = "sounds" if test.op == "sounds_like" else "words"
             key = (test.path, "pattern", test.value) if test.op == "matches" else \
-                (test.path, "words", tuple(dict.fromkeys(words)))
+                (test.path, kind, tuple(dict.fromkeys(words)))
             feature = features.get(key)
             if feature is None:
                 feature = features[key] = Feature(f"f{len(features)}", test.path,
-                                                  words=key[2] if key[1] == "words" else (),
+                                                  words=key[2] if key[1] != "pattern" else (),
                                                   pattern=test.value if test.op == "matches" else None,
-                                                  matcher=test.pattern)
+                                                  matcher=test.pattern, sound=kind == "sounds")
             rule_features.append(feature.id)
             return feature.id
 

@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional, Union
 
 from .errors import suggest
 from .patterns import Pattern, PatternError, parse_pattern
+from .sounds import unhearable
 
 ALWAYS = "always"   # `when: always`: the rule applies to every matter (a rule without `when` is E305)
 COMMON_FIELDS = {
@@ -39,9 +40,9 @@ ROUTE_FIELDS = {
 }
 # fields that name a nested object in the fact: a test on the bare name tests its id
 OBJECT_FIELDS = {"approved_by": "approved_by.id", "lead": "lead.id"}
-TESTS = ("in", "not", "exists", "gt", "gte", "lt", "lte", "contains", "contains_any", "matches")
+TESTS = ("in", "not", "exists", "gt", "gte", "lt", "lte", "contains", "contains_any", "sounds_like", "matches")
 RANGES = ("gt", "gte", "lt", "lte")
-TEXT_TESTS = ("contains", "contains_any", "matches")
+TEXT_TESTS = ("contains", "contains_any", "sounds_like", "matches")
 MAX_TEXT_BYTES = 60_000   # durable compares strings ≥ 64 KiB on len mod 65536 bytes (same bound as compiler.py)
 MAX_TERMS = 64            # alternatives one rule may expand to (any / in multiply out)
 _FACT_NAME = re.compile(r"^facts\.[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
@@ -265,10 +266,10 @@ class _Parser:
             self.literal(name, kind, arg, here)
             return FieldTest(name, path, op, arg, here)
         words = [arg] if op in ("contains", "matches") else arg
-        if op == "contains_any" and (not isinstance(arg, list) or not arg):
-            raise ConditionError("E304", "'contains_any' 需要至少含一个词的列表", here)
+        if op in ("contains_any", "sounds_like") and (not isinstance(arg, list) or not arg):
+            raise ConditionError("E304", f"'{op}' 需要至少含一个词的列表", here)
         for i, word in enumerate(words):
-            spot = here + (i,) if op == "contains_any" else here
+            spot = here + (i,) if op in ("contains_any", "sounds_like") else here
             if not isinstance(word, str) or not word:
                 got = f"，得到 {word!r}（数字等请加引号，如 \"{word}\"）" if isinstance(word, (int, float)) else ""
                 raise ConditionError("E105", f"'{op}' 需要非空文字{got}", spot)
@@ -282,6 +283,11 @@ class _Parser:
                 raise ConditionError(exc.code, f"模式 '{arg}' 第 {exc.column + 1} 个字符处：{exc.message}", here,
                                      suggestion) from None
             return FieldTest(name, path, "matches", arg, here, pattern)
+        if op == "sounds_like":
+            for i, word in enumerate(words):
+                if unhearable([word]):
+                    raise ConditionError("E316", f"'sounds_like' 只听得出两个字以上的常用汉字词，'{word}' 不是", here + (i,),
+                                         "这个词请写进 contains_any；sounds_like 用来容忍同音错字（饭点油眼 → 饭店油烟）。")
         return FieldTest(name, path, op, arg if op == "contains" else tuple(arg), here)
 
 

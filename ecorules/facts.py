@@ -23,6 +23,8 @@ from .mentions import read_by as mentions_read_by
 from .model import Matter
 from .orggraph import MUNICIPAL
 from .places import Place, Places
+from .sounds import SoundIndex, reading_table
+from .textscan import fold
 
 if TYPE_CHECKING:  # the rulebook imports the compiler, which imports this module
     from .rulebook import Rulebook
@@ -236,30 +238,43 @@ class FeatureTable:
     Every `contains` / `contains_any` word of a stage on one field goes into one Aho-Corasick automaton
     (pyahocorasick), so a title is read once, in C, whatever the number of words (measured on the fixtures
     and ticket sets, 1,409 words: 3.0 µs per title, against 6.7 µs for a scan indexed by first character
-    and 20 µs for a pure-Python look-up of every substring). `matches` patterns run one by one.
+    and 20 µs for a pure-Python look-up of every substring). Words and titles are compared with Latin letters
+    in any case ("Noise" and "noise", textscan.fold). `sounds_like` words are heard by sounds.SoundIndex;
+    `matches` patterns run one by one.
     """
 
     def __init__(self, features):
         self.features = tuple(features)
-        words: dict[str, dict[str, dict]] = {}     # path → word → {feature id: 1}
+        words: dict[str, dict[str, dict]] = {}     # path → folded word → {feature id: 1}
+        sounds: dict[str, dict[str, list]] = {}    # path → word heard → feature ids
         patterns: dict[str, list] = {}             # path → [(feature id, compiled pattern)]
         for feature in self.features:
-            if feature.pattern is None:
+            if getattr(feature, "sound", False):
                 for word in feature.words:
-                    words.setdefault(feature.path, {}).setdefault(word, {})[feature.id] = 1
+                    sounds.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
+            elif feature.pattern is None:
+                for word in feature.words:
+                    words.setdefault(feature.path, {}).setdefault(fold(word), {})[feature.id] = 1
             else:
                 patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
         self._words = words
+        self._sounds_heard = sounds
         self._patterns = patterns
-        self._paths = tuple(dict.fromkeys([*words, *patterns]))
-        self._automata = {path: _automaton(table) for path, table in words.items()}
+        self._paths = tuple(dict.fromkeys([*words, *sounds, *patterns]))
+        self._build()
 
-    def __getstate__(self):  # pickled without the automata (rebuilt on load: a few milliseconds)
-        return {key: value for key, value in self.__dict__.items() if key != "_automata"}
+    def _build(self):
+        self._automata = {path: _automaton(table) for path, table in self._words.items()}
+        table = reading_table() if self._sounds_heard else {}
+        self._sounds = {path: (SoundIndex([(w, w) for w in heard], table), heard)
+                        for path, heard in self._sounds_heard.items()}
+
+    def __getstate__(self):  # pickled without the automata and sound indexes (rebuilt on load: milliseconds)
+        return {key: value for key, value in self.__dict__.items() if key not in ("_automata", "_sounds")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._automata = {path: _automaton(table) for path, table in self._words.items()}
+        self._build()
 
     def compute(self, fact: dict) -> dict:
         found = {}
@@ -269,8 +284,13 @@ class FeatureTable:
                 continue
             automaton = self._automata.get(path)
             if automaton is not None:
-                for _, ids in automaton.iter(value):  # every occurrence, overlapping ones included
+                for _, ids in automaton.iter(fold(value)):  # every occurrence, overlapping ones included
                     found.update(ids)
+            if path in self._sounds:
+                index, heard = self._sounds[path]
+                for word in index.find(value):
+                    for feature_id in heard[word]:
+                        found[feature_id] = 1
             for feature_id, pattern in self._patterns.get(path, ()):
                 if pattern.fullmatch(value):
                     found[feature_id] = 1

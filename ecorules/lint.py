@@ -215,6 +215,8 @@ class _Analysis:
             for second in assign[i + 1:]:
                 if first.priority != second.priority or first.lead == second.lead:
                     continue
+                if first.authority != second.authority:
+                    continue  # a published list outranks the city's reading (W340 reports where they differ)
                 if second.id in first.overrides or first.id in second.overrides:
                     continue
                 if second.id in first.disputes or first.id in second.disputes:

@@ -161,12 +161,16 @@ class Mentions:
 
 
 def read_by(rules) -> bool:
-    """Does any rule test a `named.*` field? If none does, the resolver leaves `named` out of the fact: durable_rules
-    serialises every field of every fact, and an unread object costs it time on every matter."""
+    """Does any rule test a `named.*` field or name `$named` as a department? If none does, the resolver leaves
+    `named` out of the fact: durable_rules serialises every field of every fact, and an unread object costs it time
+    on every matter."""
     def reads(when) -> bool:
         if isinstance(when, dict):
             return any(str(key).startswith("named.") or reads(value) for key, value in when.items())
         if isinstance(when, list):
             return any(reads(item) for item in when)
         return False
-    return any(reads(rule.when) for rule in rules)
+    def names(rule) -> bool:
+        refs = [rule.lead or "", *(rule.assist or [])]
+        return any(str(ref).startswith("$named") for ref in refs)
+    return any(reads(rule.when) or names(rule) for rule in rules)

@@ -10,7 +10,7 @@ FactValue = Union[bool, int, float, str, None]
 Status = Literal["resolved", "conflict", "unassigned", "out_of_scope", "invalid"]
 Level = Literal["municipal", "district"]
 # what became of a rule that fired (recorded as a code; explain.py renders it in Chinese or English)
-Outcome = Literal["adopted", "overridden", "lower_priority", "tied", "absent", "ambiguous", "superseded"]
+Outcome = Literal["adopted", "overridden", "lower_priority", "tied", "absent", "ambiguous", "superseded", "outranked"]
 Provenance = Literal["source", "partial", "inference", "disputed"]
 
 
@@ -125,7 +125,8 @@ class Basis(BaseModel):
     provenance: Optional[Provenance] = None
     outcome: Outcome = Field(description="what became of it (a code; explain renders it): adopted 采用, overridden "
                                          "被例外规则覆盖, lower_priority 优先级较低, tied 同级冲突, absent 本辖区无对应部门, "
-                                         "ambiguous 分类有歧义, superseded 输入已给出")
+                                         "ambiguous 分类有歧义, superseded 输入已给出, outranked 本辖区公布的"
+                                         "责任清单优先（清单层）")
 
 
 class MatterWarning(BaseModel):

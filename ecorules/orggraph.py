@@ -9,6 +9,7 @@ Role references are resolved here, once per (role, jurisdiction), at build time.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
@@ -24,7 +25,8 @@ DISTRICT_CODES = ("pudong", "huangpu", "xuhui", "changning", "jingan", "putuo", 
 LEADERSHIP = ("party", "gov")
 # relations a rule reference may name after a variable ($lead.leadership); any role code names the same-level body
 RELATIONS = {"leadership": "同级党委和政府", "supervisor": "上级主管部门"}
-VARIABLES = {"assign": ("$approved_by",), "route": ("$approved_by", "$lead", "$candidates", "$assist")}
+# $named: the first department the title names (named.id; mentions.py) — a rule must test named.id to use it
+VARIABLES = {"assign": ("$approved_by", "$named"), "route": ("$approved_by", "$named", "$lead", "$candidates", "$assist")}
 # bodies outside the administrative chain do not report to the same-level 党委/政府 in this graph
 _NO_REPORTING = {"central_agency"}
 _FUNCTIONAL = "functional_department"
@@ -152,22 +154,38 @@ class OrgGraph:
         return (template.name.format(**fill), template.short_name.format(**fill),
                 _inferred(template.confidence or spec.confidence))
 
+    @staticmethod
+    def _district_name_en(spec: DepartmentSpec, district: DistrictSpec) -> Optional[str]:
+        """The English gloss of a district body: the template's (`District Bureau of …`) with the district's own
+        English name in front (`Huangpu District Bureau of …`); None when the org data gives none."""
+        override = district.names.get(spec.role)
+        gloss = (override.name_en if override else None) or spec.district.name_en
+        if not gloss or override is not None and override.name_en:
+            return gloss
+        place = district.name_en or district.short_name
+        if re.search(r"\bDistrict\b", gloss):
+            return re.sub(r"\bDistrict\b", place, gloss, count=1)   # CPC District Committee → CPC Huangpu District …
+        return f"{place} {gloss}"
+
     def _build_nodes(self):
         for role, spec in self.roles.items():
             if spec.municipal:
                 self._add_node(f"{MUNICIPAL}.{role}", spec, MUNICIPAL, spec.name, spec.short_name,
-                               _inferred(spec.confidence))
+                               _inferred(spec.confidence), spec.name_en)
         for code, district in self.districts.items():
             for role, spec in self.roles.items():
                 if spec.district in ("none", "shared") or role in district.absent or role in district.held_by:
                     continue
                 name, short, inferred = self._district_node_names(spec, district)
-                self._add_node(f"{code}.{role}", spec, code, name, short, inferred)
+                self._add_node(f"{code}.{role}", spec, code, name, short, inferred,
+                               self._district_name_en(spec, district))
 
-    def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short, inferred: bool):
+    def _add_node(self, node_id, spec: DepartmentSpec, jurisdiction, name, short, inferred: bool,
+                  name_en: Optional[str] = None):
         level = "municipal" if jurisdiction == MUNICIPAL else "district"
         self.graph.add_node(node_id, role=spec.role, jurisdiction=jurisdiction, level=level, name=name,
-                            short_name=short, kind=spec.kind, enforcement=spec.enforcement, inferred=inferred)
+                            short_name=short, kind=spec.kind, enforcement=spec.enforcement, inferred=inferred,
+                            name_en=name_en)
         self._departments[node_id] = Department(id=node_id, role=spec.role, jurisdiction=jurisdiction,
                                                 name=name, short_name=short, inferred=inferred)
 
@@ -270,6 +288,10 @@ class OrgGraph:
 
     def department(self, node: str) -> Department:
         return self._departments[node]
+
+    def name_en(self, node: str) -> Optional[str]:
+        """The body's English gloss from the org data (`name_en`), or None."""
+        return self.graph.nodes[node].get("name_en") if node in self.graph else None
 
     def node(self, node: str) -> dict:
         return self.graph.nodes[node]

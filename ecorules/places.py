@@ -166,8 +166,8 @@ class Places:
         code = self._district_names.get(text)
         if code:
             return Place(code, HOW_DISTRICT, text)
-        whole = self._place(text, title, value, HOW_PLACE)
-        if whole is not None:
+        whole = self._place(text, title, value, HOW_PLACE) or self._place(" ".join(value.split()), title, value, HOW_PLACE)
+        if whole is not None:  # the second form keeps the spaces of a Latin name: "Pudong New Area"
             return whole
         bare = next((text[len(p):] for p in _CITY_PREFIXES if text.startswith(p) and len(text) > len(p)), text)
         if bare != text:

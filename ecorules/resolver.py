@@ -2,8 +2,9 @@
 
 classify: derive missing fields (overrides, then highest priority; a tie between different values
           leaves the field unset — never guessed).
-assign:   candidates → drop overridden → highest priority → one lead (resolved), several (conflict),
-          none (unassigned); assist = union of the winning rules' assists minus the lead.
+assign:   candidates → drop overridden → highest authority (a jurisdiction's published list first) → highest
+          priority → one lead (resolved), several (conflict), none (unassigned); assist = union of the winning
+          rules' assists minus the lead.
 route:    escalation (highest priority wins), transfers and obligations (all), status changes.
 The matcher (durable_rules, in engine.py) decides which rules fire; the org graph (orggraph.py) decides
 which body a reference names; this module only applies the decision semantics. Outcomes are codes
@@ -38,28 +39,37 @@ TIED = "tied"
 ABSENT = "absent"
 AMBIGUOUS = "ambiguous"
 SUPERSEDED = "superseded"
+OUTRANKED = "outranked"
 
 
 # ---------------------------------------------------------------- one decision, four uses
 @dataclass(frozen=True)
 class Pick:
-    """"Overrides → top priority → outcome" over (rule, value) proposals of the rules that fired.
+    """"Overrides → authority → top priority → outcome" over (rule, value) proposals of the rules that fired.
 
-    `values`: the distinct values proposed at the top priority, in rulebook order (one: decided; several: a tie).
+    `values`: the distinct values proposed at the top, in rulebook order (one: decided; several: a tie).
     `outcomes`: rule order → outcome code, for every rule that proposed something or was overridden.
     """
 
     values: tuple
-    winners: tuple          # (rule, value) at the top priority
+    winners: tuple          # (rule, value) at the top authority and priority
     outcomes: dict
 
 
 def pick(fired: list[Rule], proposals: Iterable[tuple[Rule, object]], tie: str, first_wins: bool = False) -> Pick:
+    """The one decision helper. The order of authority comes before priority numbers: a jurisdiction's published
+    list (a list layer, Rule.authority 1; its rules fire only in that jurisdiction) outranks every proposal of the
+    city rulebook (0), whose own order — statute, reading, sector inference, fallback — is its priority bands."""
     overridden = {other for rule in fired for other in rule.overrides}
     outcomes = {r.order: OVERRIDDEN for r in fired if r.id in overridden}
     live = [(rule, value) for rule, value in proposals if rule.id not in overridden]
     if not live:
         return Pick((), (), outcomes)
+    rank = max(rule.authority for rule, _ in live)
+    for rule, _ in live:
+        if rule.authority < rank:
+            outcomes.setdefault(rule.order, OUTRANKED)
+    live = [(rule, value) for rule, value in live if rule.authority == rank]
     top = max(rule.priority for rule, _ in live)
     winners = tuple((rule, value) for rule, value in live if rule.priority == top)
     if first_wins:  # a tie between route effects: the first in rulebook order is taken
@@ -185,10 +195,12 @@ class Resolver:
             put(fact, name, value)
 
         fired = self._in_force("assign", fact, as_of)
-        assign_key = (fired.orders, jurisdiction, approved)
+        named = fact["named"].get("id") if "named" in fact else None
+        assign_key = (fired.orders, jurisdiction, approved, named)  # everything _assign reads
         assigned = self._assign_memo.get(assign_key)
         if assigned is None:
-            assigned = self._remember(self._assign_memo, assign_key, self._assigned(fired, jurisdiction, approved))
+            assigned = self._remember(self._assign_memo, assign_key, self._assigned(
+                fired, jurisdiction, self._given(approved, named)))
 
         fact.update(assigned.route_fields)
         fired = self._in_force("route", fact, as_of)
@@ -196,7 +208,7 @@ class Resolver:
         routed = self._route_memo.get(route_key)
         if routed is None:
             routing = self._route(fired.rules, assigned.assignment.status, jurisdiction,
-                                  self._variables(assigned.assignment, approved), as_of)
+                                  self._variables(assigned.assignment, self._given(approved, named)), as_of)
             routed = self._remember(self._route_memo, route_key, Decided(routing, self._basis_of(fired, routing)))
         routing = routed.decision
 
@@ -228,8 +240,8 @@ class Resolver:
         table[key] = value
         return value
 
-    def _assigned(self, fired: "Fired", jurisdiction: str, approved: Optional[str]) -> "Assigned":
-        assignment = self._assign(fired.rules, jurisdiction, approved)
+    def _assigned(self, fired: "Fired", jurisdiction: str, given: dict) -> "Assigned":
+        assignment = self._assign(fired.rules, jurisdiction, given)
         department = self.org.department
         return Assigned(assignment, self._basis_of(fired, assignment), self._route_fields(assignment),
                         department(assignment.lead) if assignment.lead else None,
@@ -237,9 +249,14 @@ class Resolver:
                         tuple(department(n) for n in assignment.candidates))
 
     @staticmethod
-    def _variables(assignment: "Assignment", approved: Optional[str]) -> dict:
+    def _given(approved: Optional[str], named: Optional[str]) -> dict:
+        """$approved_by and $named: the bodies the matter itself gives (each a list of 0 or 1)."""
+        return {"$approved_by": [approved] if approved else [], "$named": [named] if named else []}
+
+    @staticmethod
+    def _variables(assignment: "Assignment", given: dict) -> dict:
         return {"$lead": [assignment.lead] if assignment.lead else [], "$candidates": list(assignment.candidates),
-                "$assist": list(assignment.assist), "$approved_by": [approved] if approved else []}
+                "$assist": list(assignment.assist), **given}
 
     def _in_force(self, stage: str, fact: dict, as_of: dt.date) -> "Fired":
         table = self.features[stage]
@@ -290,13 +307,14 @@ class Resolver:
         outcomes.update({r.order: OVERRIDDEN for r in fired if r.id in overridden})
         return Classified(outcomes, tuple(notes), tuple(puts))
 
-    def _assign(self, fired: list[Rule], jurisdiction: str, approved: Optional[str]) -> Assignment:
+    def _assign(self, fired: list[Rule], jurisdiction: str, variables: dict) -> Assignment:
+        """`variables`: $approved_by and $named, the bodies the matter itself gives (each a list of 0 or 1)."""
         outcomes, proposals = {}, []
         overridden = {o for r in fired for o in r.overrides}
         for rule in fired:
             if not rule.lead or rule.id in overridden:
                 continue
-            node = self._one(rule.lead, jurisdiction, {"$approved_by": [approved] if approved else []})
+            node = self._one(rule.lead, jurisdiction, variables)
             if node is None:
                 outcomes[rule.order] = ABSENT
             else:
@@ -309,7 +327,6 @@ class Resolver:
         if not chosen.values:
             return Assignment("unassigned", None, (), (), outcomes)
         lead = chosen.values[0]
-        variables = {"$approved_by": [approved] if approved else []}
         assist = [node for rule, _ in chosen.winners
                   for node, _ in self._find(rule.assist, jurisdiction, variables) if node != lead]
         return Assignment("resolved", lead, tuple(dict.fromkeys(assist)), (), outcomes)

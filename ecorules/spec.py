@@ -103,9 +103,27 @@ class RuleSpec(_Strict):
     _obligations = _one_or_list(ObligationSpec, "obligation")
 
 
+class ListHeader(_Strict):
+    """清单层：某一辖区自己公布的责任清单（实施意见（五）部门责任清单、（六）区责任清单）。其 assign 规则只适用于
+    该辖区的事项，并且优先于本规则库对法规的解读和推断（不论优先级数值）；check 报告清单与市级解读不同之处（W340）。"""
+
+    jurisdiction: str = Field(pattern=ROLE, description="清单所属辖区：区代码（如 huangpu），市级清单写 sh")
+    title: str = Field(min_length=1, description="清单名称，如 黄浦区生态环境保护工作责任清单；也是本文件规则的默认依据名称")
+    document: str = Field(min_length=1, description="发布文件：文号或出处（如 黄府办发〔2025〕1号）")
+    date: dt.date = Field(description="公布日期；本层规则缺省自该日起生效")
+    issuer: Optional[str] = Field(None, description="发布机关")
+    url: Optional[str] = Field(None, description="公布网址")
+    provenance: Literal["source", "inference"] = Field(
+        description="source 已核对公布文本 / inference 未核对（结果中标注“推定”）；示例清单必须为 inference")
+    sample: bool = Field(False, description="示例：说明用，不是真实公布的清单（结果中注明）")
+    note: Optional[str] = Field(None, description="说明")
+
+
 class RuleFile(_Strict):
     """规则文件：同一阶段的一组规则。"""
 
+    layer: Optional[ListHeader] = Field(
+        None, alias="list", description="清单层（lists/<辖区>/ 下的文件必须有）：本文件是某一辖区公布的责任清单")
     stage: Literal["classify", "assign", "route"] = Field(description="阶段：classify 分类 → assign 定牵头 → route 上报/移交/义务")
     source: Optional[str] = Field(None, description="本文件规则的默认依据文件名")
     rules: list[RuleSpec] = Field(description="规则列表")

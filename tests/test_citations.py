@@ -1,4 +1,4 @@
-"""Citations that can be checked (ecorules/citations.py): parsing, splitting real statute texts, existence,
+"""Citations that can be checked (ecorules/citations.py, statutes.py, citecheck.py): parsing, splitting real statute texts, existence,
 the check diagnostics with positions, and `explain --quote`."""
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import RULES
 from ecorules import check_rulebook
-from ecorules.citations import (Collection, Reference, cn_number, cn_numeral, count_citations, parse_citation, quotes,
-                                split_articles)
+from ecorules.citations import Reference, cn_number, cn_numeral, parse_citation
+from ecorules.citecheck import count_citations
+from ecorules.statutes import Collection, quotes, split_articles
 from ecorules.cli import main
 
 STATUTES = Path(RULES) / "statutes"

@@ -157,3 +157,19 @@ def test_rulebook_format_doc_names_every_condition_test():
 def test_quick_start_states_the_true_number_of_invalid_sample_rows(default_engine, fixture_matters):
     stated = int(re.search(r"deliberately holds (\d+) invalid rows", section("Quick start")).group(1))
     assert stated == sum(r.status == "invalid" for r in default_engine.resolve_many(fixture_matters))
+
+
+def test_rules_readme_says_how_each_article_of_the_policy_is_applied():
+    """Issue 10: rules/README.md lists each article （一）…（二十一） with how the rulebook applies it, and every rule it
+    names exists."""
+    from ecorules.citations import cn_numeral
+    from ecorules.rulebook import load_rulebook
+    text = (ROOT / "rules" / "README.md").read_text(encoding="utf-8")
+    table = text.split("## 实施意见各条款的适用", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| （")]
+    assert [row.split("|")[1].strip() for row in rows] == [f"（{cn_numeral(n)}）" for n in range(1, 22)]
+    assert all(row.rstrip(" |").rsplit("|", 1)[1].strip() in ("适用", "不属规则事项") or "部分适用" in row for row in rows)
+    ids = set(load_rulebook(ROOT / "rules").versions)
+    named = set(re.findall(r"（((?:route|oversight|justice|gov|eco|waste|water|cls|principle)\.[a-z0-9.\-]+[a-z0-9])",
+                           table.replace("、", "（")))
+    assert len(named) > 20 and named - {"principle.sector"} <= ids, named - ids   # principle.sector.* names a family

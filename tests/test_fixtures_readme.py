@@ -5,7 +5,7 @@ import re
 
 from conftest import FIXTURES
 
-ROW = re.compile(r"^\| (fx-\d{3}) \|.*\| (resolved|conflict|unassigned|invalid)(?:, ([a-z]+\.[a-z_]+))?[^|]*\|\s*$", re.M)
+ROW = re.compile(r"^\| (fx-\d{3}) \|.*\| (resolved|conflict|unassigned|out_of_scope|invalid)(?:, ([a-z]+\.[a-z_]+))?[^|]*\|\s*$", re.M)
 INVALID_ROW = re.compile(r"^\| (fx-\d{3}) \| [^|]*\|\s*$", re.M)  # the two-column table of invalid rows
 
 

@@ -88,6 +88,8 @@ rules:
 def test_shipped_rulebook_is_clean(default_engine):
     from conftest import RULES
     rulebook, diagnostics = lint_rulebook(RULES)
-    # what may remain: sources no shipped statute text can check (W241) and source numbers in titles others own (W242)
-    left = [d for d in diagnostics if d.code not in ("W241", "W242")]
+    # what may remain: sources no shipped statute text can check (W241), source numbers in titles others own (W242),
+    # and the one departure the sample list layer is there to show (W340, tests/test_layers.py)
+    left = [d for d in diagnostics if d.code not in ("W241", "W242")
+            and not (d.code == "W340" and d.rule_id == "list.jiading.catering-fumes")]
     assert rulebook is not None and left == [], [d.format() for d in left]

@@ -12,6 +12,7 @@ import pytest
 
 from ecorules import Engine, Matter, Resolution
 from ecorules.rulebook import load_rulebook
+from ecorules.textscan import fold
 
 from conftest import FIXTURES, RULES
 
@@ -223,6 +224,8 @@ def test_text_features_are_exactly_the_words_a_title_contains(engines, rows):
     words = [w for feature in table.features for w in feature.words]
     titles = [row["title"] for row in rows if isinstance(row.get("title"), str)]
     titles += ["".join(words[i:i + 7]) for i in range(0, len(words), 5)] + ["", "油", words[0] * 3]
+    heard = {f.id for f in table.features if f.sound}  # sounds_like: heard by sounds.py, not looked up
     for title in titles:
-        expected = {f.id for f in table.features if f.pattern is None and any(w in title for w in f.words)}
-        assert set(table.compute({"title": title})) == expected, title
+        expected = {f.id for f in table.features if f.pattern is None and not f.sound
+                    and any(fold(w) in fold(title) for w in f.words)}
+        assert set(table.compute({"title": title})) - heard == expected, title

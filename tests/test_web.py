@@ -150,7 +150,8 @@ def test_array_over_max_batch_is_413():
 
 def test_unknown_path_is_404_json_and_wrong_method_405(client):
     assert_error(client.get("/v1/nothing"), 404, "not_found")
-    assert_error(client.get("/"), 404, "not_found")  # `/` is kept free for the browser workbench
+    home = client.get("/", follow_redirects=False)  # `/` is the browser workbench's (tests/test_workbench.py)
+    assert home.status_code == 303 and home.headers["location"] == "/try"
     assert_error(client.get("/v1/resolve"), 405, "method_not_allowed")
 
 
@@ -209,6 +210,11 @@ def test_rulebook_lists_stamp_categories_and_rules_with_file_and_line(client, li
     first = body["rules"][0]
     assert first["where"] == f"{first['file']}:{first['line']}" and first["cite"] and first["provenance"]
     assert not any(r["file"].startswith("/") for r in body["rules"])  # never the server's own paths
+    listed = {r["id"]: r["list"] for r in body["rules"] if r["list"]}       # authority layers (issue 10)
+    assert listed == {"list.jiading.catering-fumes": {
+        "jurisdiction": "jiading", "title": "嘉定区生态环境保护工作责任清单（示例）",
+        "document": "示例文件，非真实公布（虚构文号：嘉环委〔2025〕示例1号）", "date": "2025-01-01",
+        "provenance": "inference", "sample": True}}
 
 
 @pytest.mark.parametrize("given, code", [("huangpu", "huangpu"), ("黄浦区", "huangpu"), ("黄浦", "huangpu"),

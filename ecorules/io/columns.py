@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..errors import FormatError
+from ..explain import reliability_text
 
 FORMATS = ("jsonl", "csv", "xlsx")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
@@ -49,7 +50,6 @@ NOTE_COLUMN = "提示"
 
 STATUS_ZH = {"resolved": "已明确牵头", "conflict": "存在冲突", "unassigned": "尚未明确",
              "out_of_scope": "不属于生态环境事项", "invalid": "无效"}
-INFERRED, DISPUTED = "推定", "有争议"  # the 结论可靠性 column
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")  # a time of day, as Excel adds, is dropped
@@ -170,13 +170,9 @@ def _names(departments) -> str:
 
 def reliability(resolution) -> str:
     """结论可靠性: 有争议 when an adopted assign rule is disputed; 推定 when the lead body is an inference or
-    the adopted assign rule's provenance is; empty otherwise."""
-    adopted = [b for b in resolution.basis if b.outcome == "adopted" and b.stage == "assign"]
-    if any(b.provenance == "disputed" for b in adopted):
-        return DISPUTED
-    if (resolution.lead is not None and resolution.lead.inferred) or any(b.provenance == "inference" for b in adopted):
-        return INFERRED
-    return ""
+    the adopted assign rule's provenance is; empty otherwise — the words of the conclusion sentence itself
+    (explain.reliability)."""
+    return reliability_text(resolution, "zh")
 
 
 def notes(resolution) -> str:

@@ -1,8 +1,8 @@
 """The HTTP decision service: `create_app(...)` builds a FastAPI app around one RulebookHolder.
 
 No module-level engine or settings: everything lives on the app that `create_app` returns (its holder is
-`app.state.rulebook`), so tests build as many apps as they like and a browser workbench can later be mounted
-on the same app (`/` is left free for it). Endpoints (v1 names are stable):
+`app.state.rulebook`), so tests build as many apps as they like; the browser workbench (web/pages.py,
+web/batchpages.py) is mounted on the same app, at `/`. Endpoints (v1 names are stable):
 
     POST /v1/resolve          one Matter → one Resolution; an array → an array, same order
     POST /v1/explain          one Matter → explanation text (zh, ?lang=en) and the Resolution
@@ -18,8 +18,9 @@ A resolution is exactly what the library returns (`Resolution.model_dump(mode="j
 """
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Callable, Literal, Optional, Sequence
+from typing import Callable, Iterable, Literal, Optional, Sequence
 
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,7 +34,10 @@ from ..engine import Engine
 from ..errors import suggest
 from ..explain import explain_lines
 from ..model import Matter, Resolution
+from .batchpages import install_batch_pages
 from .holder import ReloadStatus, RulebookHolder
+from .jobs import JobBoard
+from .pages import PAGE_PATHS, PageGuard, install_pages
 from .middleware import BodyTooLarge, ServiceMiddleware, error_body
 
 MiB = 1024 * 1024
@@ -82,29 +86,51 @@ def _resolve_body(max_batch: int) -> dict:
 
 def create_app(rules=None, *, engine: Optional[Engine] = None, token: Optional[str] = None,
                max_body: int = DEFAULT_MAX_BODY, max_batch: int = DEFAULT_MAX_BATCH, cors: Sequence[str] = (),
-               after_reload: Optional[Callable[[ReloadStatus], None]] = None) -> FastAPI:
+               after_reload: Optional[Callable[[ReloadStatus], None]] = None,
+               open_paths: Iterable[str] = ("/healthz",), workbench: bool = True,
+               batch_keep_seconds: float = 1800) -> FastAPI:
     """The service for the rulebook directory `rules` (default: the shipped one), or for a ready `engine`.
 
     token: bearer token required on every endpoint but /healthz (None: no authentication, and the admin
     endpoint refuses). max_body: bytes per request body (413 beyond). max_batch: matters per array (413
     beyond). cors: allowed origins (none: no CORS headers at all). after_reload: called after a successful
     reload through the admin endpoint (the server uses it to reload sibling worker processes too).
+    open_paths: paths that never need the token (an entry ending in "/" is a prefix); default /healthz.
+    workbench: the browser pages (/try, /rules, /departments, /list, /batch; web/pages.py). With a token they are
+    guarded by the token as a bearer header or as the cookie /login sets; batch uploads are bounded by max_body,
+    and a job's files are removed `batch_keep_seconds` after it ends (or at shutdown).
     The rulebook is loaded and checked here, so a broken one fails at once (RulebookError).
     """
     holder = RulebookHolder(rules, engine=engine)
+    board = JobBoard(max_bytes=max_body, keep_seconds=batch_keep_seconds) if workbench else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        if board is not None:
+            board.close()   # a job's temporary files never outlive the service
+
     app = FastAPI(title="ecorules", version=__version__, docs_url="/docs", redoc_url=None,
-                  openapi_url="/openapi.json",
+                  openapi_url="/openapi.json", lifespan=lifespan,
                   description="生态环境保护具体事项由谁牵头（沪环督〔2024〕123号）— decision service. "
                               "`/docs` loads Swagger UI from a CDN (needs internet in the browser); "
                               "`/openapi.json` is served offline.")
     app.state.rulebook = holder
-    app.add_middleware(ServiceMiddleware, stamp=lambda: holder.stamp_text, token=token, max_body=max_body)
+    app.state.batch_jobs = board
+    open_paths = frozenset(open_paths)
+    if workbench:  # inside ServiceMiddleware: the pages take the token as bearer or cookie
+        app.add_middleware(PageGuard, token=token)
+        open_paths |= PAGE_PATHS
+    app.add_middleware(ServiceMiddleware, stamp=lambda: holder.stamp_text, token=token, max_body=max_body,
+                       open_paths=open_paths)
     if cors:  # added last, so outermost: preflight requests are answered before authentication
         app.add_middleware(CORSMiddleware, allow_origins=list(cors), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
                            expose_headers=["X-Request-Id", "X-Ecorules-Rulebook"])
     _install_error_handlers(app)
     _install_routes(app, holder, max_batch, bool(token), after_reload)
+    if workbench:
+        install_batch_pages(app, install_pages(app, holder, token), board)
     return app
 
 
@@ -128,7 +154,8 @@ def _install_error_handlers(app: FastAPI):
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404:
-            return _error_response(request, 404, "not_found", f"没有这个地址：{request.url.path}。可用的接口见 /openapi.json。")
+            return _error_response(request, 404, "not_found", f"没有这个地址：{request.url.path}。可用的接口见 /openapi.json，"
+                                                              "工作台页面见 /try。")
         if exc.status_code == 405:
             return _error_response(request, 405, "method_not_allowed",
                                    f"{request.url.path} 不接受 {request.method} 请求。")
@@ -219,7 +246,9 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
                        "note": r.note, "priority": r.priority,
                        "effective": {"from": _iso(r.effective_from), "until": _iso(r.effective_until)},
                        "overrides": list(r.overrides), "disputes": list(r.disputes),
-                       "file": r.file, "line": r.line, "where": f"{r.file}:{r.line}"} for r in book.rules],
+                       "file": r.file, "line": r.line, "where": f"{r.file}:{r.line}",
+                       # a jurisdiction's published list (authority layer), outranking the city's readings there
+                       "list": _layer(r.layer)} for r in book.rules],
         }
 
     @app.get("/v1/departments", tags=["rulebook"], summary="部门 / departments of the org graph",
@@ -269,6 +298,13 @@ def _install_routes(app: FastAPI, holder: RulebookHolder, max_batch: int, admin_
         last = holder.last_reload
         return {"ready": True, "rulebook": holder.stamp(), "rules": len(holder.rulebook.rules),
                 "loaded_at": holder.loaded_at, "last_reload": last.to_dict() if last else None}
+
+
+def _layer(layer) -> Optional[dict]:
+    if layer is None:
+        return None
+    return {"jurisdiction": layer.jurisdiction, "title": layer.title, "document": layer.document,
+            "date": _iso(layer.date), "provenance": layer.provenance, "sample": layer.sample}
 
 
 def _iso(day) -> Optional[str]:

@@ -34,11 +34,21 @@ def error_body(status: int, code: str, message: str, request_id: Optional[str] =
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def error_page(status: int, code: str, message: str, request_id: Optional[str] = None) -> bytes:
+    """The error as a minimal Chinese HTML page, for browsers (Accept: text/html)."""
+    from html import escape
+    ref = f"<p>请求编号 {escape(request_id)}</p>" if request_id else ""
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>出错了 {status}</title>'
+            f'<h1>出错了（{status} {escape(code)}）</h1><p role="alert">{escape(message)}</p>{ref}'
+            f'<p><a href="/try">返回工作台</a></p></html>').encode("utf-8")
+
+
 class ServiceMiddleware:
     """Everything that wraps every request, outermost first:
 
     1. a request id (the client's `X-Request-Id` when it is sane, else a fresh one), echoed in the response;
-    2. the bearer token, when one is configured (`open_paths` are exempt: `/healthz`);
+    2. the bearer token, when one is configured (`open_paths` are exempt: `/healthz`; an entry ending in "/" is a
+       prefix — the workbench's pages are open here and guarded by web/pages.py's PageGuard, bearer or cookie);
     3. the body limit: a `Content-Length` over it is refused at once, a chunked body when it passes it;
     4. `X-Ecorules-Rulebook: name version hash` on every response;
     5. one structured access-log line (request id, method, path, status, latency, matter count).
@@ -50,7 +60,8 @@ class ServiceMiddleware:
         self.stamp = stamp
         self.token = token.encode("utf-8") if token else None
         self.max_body = max_body
-        self.open_paths = open_paths
+        self.open_paths = frozenset(open_paths)
+        self.open_prefixes = tuple(sorted(p for p in self.open_paths if p.endswith("/") and p != "/"))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -77,7 +88,8 @@ class ServiceMiddleware:
         try:
             refusal = self._refuse(scope, headers, request_id)
             if refusal:
-                await self._send_error(send_wrapper, *refusal, request_id=request_id)
+                await self._send_error(send_wrapper, *refusal, request_id=request_id,
+                                       html="text/html" in headers.get("accept", ""))
             else:
                 await self.app(scope, self._limited(receive), send_wrapper)
         except Exception:  # noqa: BLE001 — the client gets a JSON 500 with the request id, never a traceback
@@ -85,13 +97,16 @@ class ServiceMiddleware:
             if status_box["started"]:
                 raise
             await self._send_error(send_wrapper, 500, "internal_error",
-                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。", request_id=request_id)
+                                   f"服务内部错误，请把请求编号 {request_id} 告知运维人员。", request_id=request_id,
+                                   html="text/html" in headers.get("accept", ""))
         finally:
             self._log(scope, state, request_id, status_box, started)
 
     def _refuse(self, scope, headers: dict, request_id: str):
         """(status, code, message, headers) when the request must be refused before the app sees it."""
-        if self.token and scope["path"] not in self.open_paths and scope.get("method") != "OPTIONS":
+        path = scope["path"]
+        if self.token and path not in self.open_paths and not path.startswith(self.open_prefixes) \
+                and scope.get("method") != "OPTIONS":
             given = headers.get("authorization", "")
             scheme, _, value = given.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode("utf-8"), self.token):
@@ -117,10 +132,14 @@ class ServiceMiddleware:
         return limited_receive
 
     @staticmethod
-    async def _send_error(send, status, code, message, headers=(), request_id=None):
+    async def _send_error(send, status, code, message, headers=(), request_id=None, html=False):
         body = error_body(status, code, message, request_id)
+        kind = b"application/json; charset=utf-8"
+        if html:  # a browser (the workbench's upload form): the same message as a short Chinese page
+            body = error_page(status, code, message, request_id)
+            kind = b"text/html; charset=utf-8"
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                    "headers": [(b"content-type", kind),
                                 (b"content-length", str(len(body)).encode()), *headers]})
         await send({"type": "http.response.body", "body": body})
 
