@@ -23,7 +23,7 @@ from .mentions import read_by as mentions_read_by
 from .model import Matter
 from .orggraph import MUNICIPAL
 from .places import Place, Places
-from .sounds import SoundIndex, reading_table
+from .sounds import hearable, reading_table
 from .textscan import fold
 
 if TYPE_CHECKING:  # the rulebook imports the compiler, which imports this module
@@ -239,8 +239,10 @@ class FeatureTable:
     (pyahocorasick), so a title is read once, in C, whatever the number of words (measured on the fixtures
     and ticket sets, 1,409 words: 3.0 µs per title, against 6.7 µs for a scan indexed by first character
     and 20 µs for a pure-Python look-up of every substring). Words and titles are compared with Latin letters
-    in any case ("Noise" and "noise", textscan.fold). `sounds_like` words are heard by sounds.SoundIndex;
-    `matches` patterns run one by one.
+    in any case ("Noise" and "noise", textscan.fold). `sounds_like` words go into an automaton of their own, over
+    the text as it sounds: every character has one everyday reading in sounds.py's table, so "sounds like" is
+    "the same character after each is replaced by the first character of its reading" — what sounds.SoundIndex
+    hears, in one pass (tests/test_matchers.py compares the two). `matches` patterns run one by one.
     """
 
     def __init__(self, features):
@@ -265,12 +267,23 @@ class FeatureTable:
 
     def _build(self):
         self._automata = {path: _automaton(table) for path, table in self._words.items()}
-        table = reading_table() if self._sounds_heard else {}
-        self._sounds = {path: (SoundIndex([(w, w) for w in heard], table), heard)
-                        for path, heard in self._sounds_heard.items()}
+        self._sounds = {}
+        if self._sounds_heard:
+            readings = reading_table()
+            # a character → the first character read the same way (each character has one reading in the table)
+            self._sound_of = str.maketrans({char: chars[0] for chars in readings.values() for char in chars})
+            known = {char for chars in readings.values() for char in chars}
+            for path, heard in self._sounds_heard.items():
+                table = {word.translate(self._sound_of): {} for word in heard if hearable(word, known)}
+                for word, ids in heard.items():
+                    if hearable(word, known):
+                        table[word.translate(self._sound_of)].update(dict.fromkeys(ids, 1))
+                if table:
+                    self._sounds[path] = _automaton(table)
 
-    def __getstate__(self):  # pickled without the automata and sound indexes (rebuilt on load: milliseconds)
-        return {key: value for key, value in self.__dict__.items() if key not in ("_automata", "_sounds")}
+    def __getstate__(self):  # pickled without the automata (rebuilt on load: milliseconds)
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("_automata", "_sounds", "_sound_of")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -286,11 +299,10 @@ class FeatureTable:
             if automaton is not None:
                 for _, ids in automaton.iter(fold(value)):  # every occurrence, overlapping ones included
                     found.update(ids)
-            if path in self._sounds:
-                index, heard = self._sounds[path]
-                for word in index.find(value):
-                    for feature_id in heard[word]:
-                        found[feature_id] = 1
+            sounds = self._sounds.get(path)
+            if sounds is not None:
+                for _, ids in sounds.iter(value.translate(self._sound_of)):
+                    found.update(ids)
             for feature_id, pattern in self._patterns.get(path, ()):
                 if pattern.fullmatch(value):
                     found[feature_id] = 1

@@ -229,3 +229,31 @@ def test_text_features_are_exactly_the_words_a_title_contains(engines, rows):
         expected = {f.id for f in table.features if f.pattern is None and not f.sound
                     and any(fold(w) in fold(title) for w in f.words)}
         assert set(table.compute({"title": title})) - heard == expected, title
+
+
+def test_sounds_like_features_are_what_the_sound_index_hears(engines, rows):
+    """`sounds_like` words are found by an automaton over the text as it sounds (facts.FeatureTable): the same
+    words sounds.SoundIndex hears, on every title and on each word written with other characters read alike."""
+    from ecorules.sounds import SoundIndex, reading_table
+
+    direct, _ = engines
+    readings = reading_table()
+    alike = {char: chars for chars in readings.values() for char in chars}
+    checked = 0
+    for stage in direct.rulebook.compiled.stages.values():
+        table = stage.features
+        sound = [f for f in table.features if f.sound and f.path == "title"]
+        if not sound:
+            continue
+        words = [w for f in sound for w in f.words]
+        index = SoundIndex([(w, w) for w in words], readings)
+        typos = ["".join(next((c for c in alike.get(ch, ch) if c != ch), ch) for ch in w) for w in words]
+        titles = [row["title"] for row in rows if isinstance(row.get("title"), str)] + typos + \
+            ["楼下" + t + "很大" for t in typos] + ["", "饭点油眼，饶民"]
+        ids = {f.id for f in sound}
+        for title in titles:
+            heard = index.find(title)
+            expected = {f.id for f in sound if heard.intersection(f.words)}
+            assert set(table.compute({"title": title})) & ids == expected, title
+            checked += bool(expected)
+    assert checked > 50
