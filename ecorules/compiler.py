@@ -109,14 +109,15 @@ class FeatureLoad:
     """A sound bound, per fact, on what durable's matching stack holds for one ruleset (error 303 past 64).
 
     durable's alpha network is a tree of tests, shared by rules with the same leading tests; matching one fact
-    pushes each node at most once, and only if its test holds. A node testing a text feature (`_f.fN == 1`) holds
-    only when the fact has that feature, and a title has a few: counted per fact, they let a stage's rules share
-    fewer rulesets than the static bound (which counts every feature as matching) allows. Every other node is
-    counted as matching, always.
+    pushes each node at most once, and only if its parent was pushed and its own test holds. A node testing a
+    text feature (`_f.fN == 1`) holds only when the fact has that feature, and a title has a few: so a node at or
+    below such a test counts only for facts with that feature (feature_load), which lets a stage's rules share
+    fewer rulesets than the static bound (which counts every feature as matching) allows. A node with no feature
+    test on its path counts always.
     """
 
     static: int                     # nodes that may hold for any fact (the anchor included)
-    per_feature: dict               # feature id → nodes that hold only when the fact has it
+    per_feature: dict               # feature id → nodes that can hold only when the fact has it
     most: int = 0                   # the largest per_feature value (a quick bound without the sum)
 
     def bound(self, features) -> int:
@@ -126,17 +127,25 @@ class FeatureLoad:
 
 
 def feature_load(rules: list["CompiledRule"]) -> FeatureLoad:
+    """Each alpha node of the ruleset's tree is charged to the first text feature on its path from the root (its
+    own test included): it can be pushed only after that feature's node held, i.e. only when the fact has that
+    feature. A node with no feature on its path is static."""
     nodes = {(tuple(tests[:depth]), test) for rule in rules for tests in (rule.tests,)
              for depth, test in enumerate(tests)}
     static, per_feature = 0, {}
-    for _, test in nodes:
-        (key, value), = json.loads(test).items()
-        if key.startswith(_FEATURE_PREFIX) and value == 1:
-            feature = key[len(_FEATURE_PREFIX):]
-            per_feature[feature] = per_feature.get(feature, 0) + 1
-        else:
+    for prefix, test in nodes:
+        feature = next((f for f in map(_feature_of, (*prefix, test)) if f is not None), None)
+        if feature is None:
             static += 1
+        else:
+            per_feature[feature] = per_feature.get(feature, 0) + 1
     return FeatureLoad(static, per_feature, max(per_feature.values(), default=0))
+
+
+def _feature_of(test: str) -> Optional[str]:
+    """The feature id a test requires (`{"_f.f12": 1}`), else None."""
+    (key, value), = json.loads(test).items()
+    return key[len(_FEATURE_PREFIX):] if key.startswith(_FEATURE_PREFIX) and value == 1 else None
 
 
 def _test_keys(condition: dict) -> list[str]:
