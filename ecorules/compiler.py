@@ -163,6 +163,17 @@ def term_load(condition: dict) -> MatchLoad:
     return MatchLoad(frozenset(eq_paths), frozenset(tests))
 
 
+def presence_only(conditions) -> frozenset:
+    """The paths that these conditions test only for being there (`$ex` / `$nex`), never for their value."""
+    tested: dict[str, bool] = {}
+    for condition in conditions:
+        for part in condition["$and"]:
+            (key, value), = part.items()
+            path = next(iter(value)) if key.startswith("$") else key
+            tested[path] = tested.get(path, True) and key in ("$ex", "$nex")
+    return frozenset(path for path, only in tested.items() if only)
+
+
 def condition_paths(condition: dict) -> list[str]:
     """The fact paths a durable condition tests (`{path: v}` or `{"$op": {path: v}}` parts of its `$and`)."""
     paths = []
@@ -193,6 +204,7 @@ class CompiledStage:
     rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
     features: FeatureTable                  # the text tests this stage's rules use
     paths: frozenset = frozenset()          # every fact path the stage's conditions test (the anchor included)
+    presence: frozenset = frozenset()       # of those, the paths tested only for being there ($ex / $nex)
     # the same rules in fewer rulesets, text features counted per fact instead of statically: (definition,
     # FeatureLoad) pairs, usable for a fact whose bound stays within LIMIT_STACK in each (else use `rulesets`);
     # empty when it would not save a ruleset
@@ -263,6 +275,7 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
               for s in STAGES}
     for s, stage in stages.items():
         stage.merged = merge(by_stage[s], len(stage.rulesets))
+        stage.presence = presence_only(c.condition for c in by_stage[s])
     return Compiled(stages, kinds), diagnostics
 
 

@@ -137,7 +137,7 @@ class _DirectMatcher:
                 loads = tuple(load for _, load in packed.merged)
                 # below `quick` features a fact fits every merged ruleset whichever features they are
                 quick = min(((LIMIT_STACK - load.static) // max(load.most, 1) for load in loads), default=0)
-                self._stages[stage] = (handles, _projection(packed.paths), merged, loads, quick)
+                self._stages[stage] = (handles, _projection(packed.paths, packed.presence), merged, loads, quick)
         except Exception as exc:
             self._free()
             raise EngineError(f"durable_rules 拒绝了编译后的规则集：{exc}") from exc
@@ -206,9 +206,10 @@ class _DirectMatcher:
         self._handles = []
 
 
-def _projection(paths) -> tuple:
-    """The fields a stage's conditions name, as a plan for `_fields`: ((key, '"key":', sub-plan or None for the
-    whole value), …)."""
+def _projection(paths, presence=frozenset()) -> tuple:
+    """The fields a stage's conditions name, as a plan for `_fields`: ((key, '"key":', sub-plan, or None for the
+    whole value, or _PRESENT for a field tested only for being there), …). durable parses every byte it is sent
+    and copies the fact into every action frame: a title only tested with `$ex` (a negated `contains`) goes as 1."""
     tree: dict = {}
     for path in sorted(paths, key=len):
         node, parts = tree, path.split(".")
@@ -222,9 +223,10 @@ def _projection(paths) -> tuple:
             else:
                 node = node.setdefault(part, {})
 
-    def plan(node: dict) -> tuple:
-        return tuple((key, _text(key) + ":", None if sub is None else plan(sub)) for key, sub in node.items())
-    return plan(tree)
+    def plan(node: dict, above: str) -> tuple:
+        return tuple((key, _text(key) + ":", (_PRESENT if above + key in presence else None) if sub is None
+                      else plan(sub, above + key + ".")) for key, sub in node.items())
+    return plan(tree, "")
 
 
 def _encode(value: dict, plan: Optional[tuple]) -> str:
@@ -252,7 +254,9 @@ def _fields(value: dict, plan: Optional[tuple]) -> str:
             item = value.get(key, _ABSENT)
             if item is not _ABSENT:
                 cls = item.__class__
-                if cls is str:  # the common cases first, without a call
+                if sub is _PRESENT:  # only its being there is tested: any value will do (an object goes whole)
+                    append(label + ("1" if cls is not dict else _value(item, None)))
+                elif cls is str:  # the common cases first, without a call
                     append(label + _text(item))
                 elif cls is int:
                     append(label + int.__repr__(item))
@@ -275,6 +279,7 @@ def _value(item, plan: Optional[tuple]) -> str:
 
 
 _ABSENT = object()
+_PRESENT = object()  # a plan's mark for a field tested only for being there
 _text = json.encoder.encode_basestring  # json's own C string writer (ensure_ascii=False)
 
 

@@ -125,17 +125,18 @@ def test_the_matchers_fact_text_is_json_of_the_projected_fact(engines, rows):
     finally:
         direct._resolver.match = original
     for stage, fact in captured:
-        paths = direct.rulebook.compiled.stages[stage].paths
-        projection = _projection(paths)
+        compiled = direct.rulebook.compiled.stages[stage]
+        projection = _projection(compiled.paths, compiled.presence)
         decoded = json.loads(_encode(fact, projection))
-        assert decoded == _expected_projection(fact, paths)
+        assert decoded == _expected_projection(fact, compiled.paths, compiled.presence)
     odd = {"_m": 1, "title": 'a"b\\c\u2028\x01中', "n": 10**20, "x": 0.0001, "b": False, "facts": {"k": None, "j": 1.5}}
     assert json.loads(_encode(odd, None)) == odd
     assert _encode(odd, None) == json.dumps(odd, ensure_ascii=False, separators=(",", ":"))
 
 
-def _expected_projection(fact: dict, paths) -> dict:
-    """Naively: keep each tested path (a text feature path keeps every feature; a path ending on an object keeps it)."""
+def _expected_projection(fact: dict, paths, presence=frozenset()) -> dict:
+    """Naively: keep each tested path (a text feature path keeps every feature; a path ending on an object keeps it;
+    a path tested only for being there keeps a 1 in place of a text or number)."""
     out: dict = {}
     for path in paths:
         parts = path.split(".")
@@ -146,7 +147,8 @@ def _expected_projection(fact: dict, paths) -> dict:
             if not isinstance(source, dict) or part not in source:
                 break
             if depth == len(parts) - 1 or not isinstance(source[part], dict):
-                target[part] = source[part]
+                only_there = path in presence and not isinstance(source[part], dict)
+                target[part] = 1 if only_there else source[part]
                 break
             source, target = source[part], target.setdefault(part, {})
     return out
