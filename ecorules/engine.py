@@ -224,7 +224,8 @@ def _projection(paths, presence=frozenset()) -> tuple:
                 node = node.setdefault(part, {})
 
     def plan(node: dict, above: str) -> tuple:
-        return tuple((key, _text(key) + ":", (_PRESENT if above + key in presence else None) if sub is None
+        return tuple((key, _text(key) + ":", _FEATURE_SET if above + key == FEATURES else
+                      (_PRESENT if above + key in presence else None) if sub is None
                       else plan(sub, above + key + ".")) for key, sub in node.items())
     return plan(tree, "")
 
@@ -254,7 +255,10 @@ def _fields(value: dict, plan: Optional[tuple]) -> str:
             item = value.get(key, _ABSENT)
             if item is not _ABSENT:
                 cls = item.__class__
-                if sub is _PRESENT:  # only its being there is tested: any value will do (an object goes whole)
+                if sub is _FEATURE_SET and cls is dict:
+                    # {"f12": 1, …}: the compiler's feature ids (f + digits) need no escaping, every value is 1
+                    append(label + ('{"' + '":1,"'.join(item) + '":1}' if item else "{}"))
+                elif sub is _PRESENT:  # only its being there is tested: any value will do (an object goes whole)
                     append(label + ("1" if cls is not dict else _value(item, None)))
                 elif cls is str:  # the common cases first, without a call
                     append(label + _text(item))
@@ -280,6 +284,7 @@ def _value(item, plan: Optional[tuple]) -> str:
 
 _ABSENT = object()
 _PRESENT = object()  # a plan's mark for a field tested only for being there
+_FEATURE_SET = object()  # a plan's mark for the text features (facts.FEATURES)
 _text = json.encoder.encode_basestring  # json's own C string writer (ensure_ascii=False)
 
 
