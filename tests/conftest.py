@@ -71,3 +71,22 @@ def make_rulebook(tmp_path):
     def make(files: dict[str, str], with_org: bool = True) -> Path:
         return write_rulebook(tmp_path / f"rb{next(counter)}", files, with_org)
     return make
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="session")
+def with_sample(tmp_path_factory) -> Path:
+    """The shipped rulebook with the sample layer added (examples/lists/): the sample is not a published list, so
+    the shipped rulebook does not load it — a 嘉定 ticket must never be answered from a fictitious list."""
+    root = tmp_path_factory.mktemp("with-sample") / "rules"
+    shutil.copytree(RULES, root)
+    shutil.copytree(EXAMPLES / "lists", root / "lists")
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_engine(with_sample):
+    with Engine.from_directory(with_sample) as engine:
+        yield engine

@@ -4,6 +4,7 @@ where a list departs from the city's reading (W340); list files are validated li
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ecorules.lint import lint_rulebook
 
 SAMPLE = "lists/jiading/sample-list.yaml"
 DAY = "2025-06-01"
+
 
 CITY = """
 stage: assign
@@ -103,7 +105,14 @@ def test_within_a_list_priority_and_overrides_work_as_usual(tmp_path):
 
 
 # ---------------------------------------------------------------- the shipped sample layer
-def test_shipped_sample_layer_outranks_the_priority_90_reading_in_jiading(default_engine):
+def test_the_shipped_rulebook_does_not_load_the_sample(default_engine):
+    r = default_engine.resolve({"id": "s", "title": "饭店油烟扰民", "district": "嘉定区", "as_of": DAY})
+    assert r.lead.id == "jiading.sthj"
+    assert not (RULES / "lists").exists()
+
+
+def test_sample_layer_outranks_the_priority_90_reading_in_jiading(sample_engine):
+    default_engine = sample_engine
     r = default_engine.resolve({"id": "s", "title": "饭店油烟扰民", "district": "嘉定区", "as_of": DAY})
     assert r.lead.id == "jiading.cgzf"
     by_rule = {b.rule: b for b in r.basis if b.stage == "assign"}
@@ -118,7 +127,8 @@ def test_shipped_sample_layer_outranks_the_priority_90_reading_in_jiading(defaul
 
 
 @pytest.mark.parametrize("district, lead", [("宝山区", "baoshan.sthj"), ("黄浦区", "huangpu.sthj"), (None, "sh.sthj")])
-def test_shipped_sample_layer_does_not_touch_other_jurisdictions(default_engine, district, lead):
+def test_sample_layer_does_not_touch_other_jurisdictions(sample_engine, district, lead):
+    default_engine = sample_engine
     matter = {"id": "s", "title": "饭店油烟扰民", "category": "catering_fumes", "as_of": DAY}
     matter.update({"district": district} if district else {"level": "municipal"})
     r = default_engine.resolve(matter)
@@ -126,7 +136,8 @@ def test_shipped_sample_layer_does_not_touch_other_jurisdictions(default_engine,
     assert all(not b.file.startswith("lists/") for b in r.basis)
 
 
-def test_check_reports_where_the_sample_list_departs_from_the_city_reading():
+def test_check_reports_where_the_sample_list_departs_from_the_city_reading(with_sample):
+    RULES = with_sample
     _, diagnostics = check_rulebook(RULES)
     found = [d for d in diagnostics if d.code == "W340"]
     assert len(found) == 1
@@ -139,8 +150,8 @@ def test_check_reports_where_the_sample_list_departs_from_the_city_reading():
     assert "核对清单原文" in w340.suggestion
 
 
-def test_check_cli_shows_the_departure_and_stays_green():
-    result = CliRunner().invoke(main, ["check", str(RULES)])
+def test_check_cli_shows_the_departure_and_stays_green(with_sample):
+    result = CliRunner().invoke(main, ["check", str(with_sample)])
     assert result.exit_code == 0, result.output
     assert "W340 [list.jiading.catering-fumes] 清单与市级规则库的解读不同" in result.output
 
@@ -204,13 +215,13 @@ def test_a_bad_list_header_is_located_never_a_traceback(tmp_path):
     assert "Did you mean 'provenance'?" in result.output
 
 
-def test_list_citations_are_not_reported_as_sources_outside_the_statutes():
-    _, diagnostics = check_rulebook(RULES)
+def test_list_citations_are_not_reported_as_sources_outside_the_statutes(with_sample):
+    _, diagnostics = check_rulebook(with_sample)
     assert not [d for d in diagnostics if d.code.startswith("W24") and d.rule_id and d.rule_id.startswith("list.")]
 
 
-def test_sample_layer_is_dated_from_its_list(default_engine):
-    rule = default_engine.rulebook.versions["list.jiading.catering-fumes"][0]
+def test_sample_layer_is_dated_from_its_list(sample_engine):
+    rule = sample_engine.rulebook.versions["list.jiading.catering-fumes"][0]
     assert rule.effective_from == dt.date(2025, 1, 1) and rule.layer.sample and rule.authority == 1
 
 
@@ -223,12 +234,11 @@ def test_the_list_header_is_in_the_rulebook_schema_with_chinese_descriptions():
     assert "公布日期" in header["properties"]["date"]["description"]
 
 
-def test_removing_the_list_layer_changes_nothing_outside_its_jurisdiction(tmp_path, default_engine, fixture_matters):
+def test_removing_the_list_layer_changes_nothing_outside_its_jurisdiction(tmp_path, sample_engine, fixture_matters):
     """Every fixture matter outside 嘉定 resolves exactly as without the layer; inside 嘉定 only the lead of what
     the list covers changes."""
-    import shutil
-    plain = tmp_path / "rules"
-    shutil.copytree(RULES, plain, ignore=shutil.ignore_patterns("lists"))
+    default_engine = sample_engine
+    plain = RULES
     matters = [{**m, "as_of": m.get("as_of") or DAY} for m in fixture_matters]
     matters += [{"id": f"jd-{i}", "title": title, "district": "嘉定区", "as_of": DAY}
                 for i, title in enumerate(("工地扬尘", "饭店油烟扰民", "河道发黑发臭", "夜间施工噪声"))]
@@ -251,3 +261,9 @@ def test_two_lists_of_one_jurisdiction_that_disagree_are_a_conflict(tmp_path):
     assert r.status == "conflict" and {d.id for d in r.candidates} == {"huangpu.sthj", "huangpu.lhsr"}
     _, diagnostics = lint_rulebook(root)
     assert "W320" in {d.code for d in diagnostics}
+
+
+def test_the_sample_layers_own_rule_tests_pass_on_the_composed_rulebook(with_sample):
+    result = CliRunner().invoke(main, ["test", str(with_sample)])
+    assert result.exit_code == 0, result.output
+    assert "lists/jiading/tests.yaml" in result.output

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, RULES
 
-STATUSES = {"resolved", "conflict", "unassigned", "invalid"}
+STATUSES = {"resolved", "conflict", "unassigned", "out_of_scope", "invalid"}
 KEYWORDS = ["油烟", "扬尘", "噪音", "工地", "河道", "垃圾", "渣土", "夜间施工", "偷排", "黑臭", "异味", "焚烧"]
 FILLER = ["楼下", "饭店", "附近", "严重", "反映", "市民", "投诉", "的", "有", "，", "小区", "路口", "x", "12"]
 FACTS = ("suspected_crime", "public_interest", "obstruction", "land_type", "noise_source", "caught_on_road")

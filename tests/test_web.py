@@ -210,11 +210,9 @@ def test_rulebook_lists_stamp_categories_and_rules_with_file_and_line(client, li
     first = body["rules"][0]
     assert first["where"] == f"{first['file']}:{first['line']}" and first["cite"] and first["provenance"]
     assert not any(r["file"].startswith("/") for r in body["rules"])  # never the server's own paths
-    listed = {r["id"]: r["list"] for r in body["rules"] if r["list"]}       # authority layers (issue 10)
-    assert listed == {"list.jiading.catering-fumes": {
-        "jurisdiction": "jiading", "title": "嘉定区生态环境保护工作责任清单（示例）",
-        "document": "示例文件，非真实公布（虚构文号：嘉环委〔2025〕示例1号）", "date": "2025-01-01",
-        "provenance": "inference", "sample": True}}
+    # authority layers (issue 10): every rule says which list it comes from; the shipped rulebook has none yet
+    # (the sample in examples/lists/ is not loaded — tests/test_layers.py composes it)
+    assert all("list" in r and r["list"] is None for r in body["rules"])
 
 
 @pytest.mark.parametrize("given, code", [("huangpu", "huangpu"), ("黄浦区", "huangpu"), ("黄浦", "huangpu"),
