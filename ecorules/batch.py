@@ -2,14 +2,14 @@
 
 `run_batch` is what `ecorules resolve` does, as a library call. It never prints: progress goes to an
 `on_progress(Progress)` callback, and the result is a `Summary` (counts by status and by lead,
-escalations, invalid rows) that the caller renders.
+escalations, invalid rows; summary.py) that the caller renders.
 
 - Streaming: rows are read, resolved and written in chunks; at most a few chunks per worker are in
   flight, so memory stays flat however long the input is.
 - Parallel: `workers=N` runs N processes; chunks are submitted in input order and collected in the same
   order (output order = input order). Each worker builds its own Engine once, in the pool initializer
-  (durable_rules' Host is per process). The same function resolves a chunk in-process for `workers=1`,
-  so results do not depend on N.
+  (workers.py; durable_rules' rulesets are per process). The same ChunkResolver resolves a chunk in-process
+  for `workers=1`, so results do not depend on N.
 - Nothing lost: a row that cannot be read or resolved becomes an `invalid` result carrying its row
   number; rows out = rows in. The output is written to `<name>.part` and renamed when complete.
 """
@@ -20,32 +20,34 @@ import contextlib
 import datetime as dt
 import gc
 import json
-import multiprocessing
 import os
 import queue
-import re
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
-from .engine import Engine, default_rules_path
+from .engine import default_rules_path
 from .errors import EcorulesError, FormatError
 from .io import JSONL_COLUMNS, Reader, Row, format_of, open_reader
-from .io.columns import jsonl_carried, result_cells
+from .io.columns import jsonl_carried
 from .io.resume import (check_manifest, check_stamps, manifest_path, new_manifest, part_path, read_manifest,
                         remove_manifest, write_manifest)
 from .io.writers import check_distinct, check_writable, error_payload, open_errors_writer, open_writer, write_text
-from .io.columns import STATUS_ZH
-from .model import ErrorInfo, RulebookStamp
+from .model import RulebookStamp
 from .rulebook import Rulebook, load_rulebook
+from .summary import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_ROWS, EXIT_OK, Progress, Summary,  # noqa: F401
+                      format_progress)
+from .workers import ChunkResolver, init_worker, pool_context, work
 
-CHUNK_ROWS = 64            # rows per task sent to a worker
+__all__ = ["BatchInterrupted", "Progress", "Summary", "format_progress", "run_batch",
+           "EXIT_OK", "EXIT_ERROR", "EXIT_INVALID_ROWS", "EXIT_INTERRUPTED"]
+
+CHUNK_ROWS = 256           # rows per task sent to a worker (fewer, larger messages: the parent's work per row counts)
+STREAM_CHUNK_ROWS = 64     # from a pipe: a chunk is sent when full, and the rows already read should not wait long
 CHUNKS_PER_WORKER = 4      # tasks in flight per worker (bounds memory: imap alone would read ahead without limit)
 INVALID_LISTED = 1000      # invalid rows listed in the summary (all of them go to the --errors file)
-EXIT_OK, EXIT_ERROR, EXIT_INVALID_ROWS, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 class BatchInterrupted(EcorulesError):
@@ -57,219 +59,6 @@ class BatchInterrupted(EcorulesError):
         self.done, self.partial = done, partial
         where = f"，已写入 {partial}（未完成，不会被当作结果）；加 --resume 重跑可从中断处继续" if partial else ""
         super().__init__(f"已中断：本次已处理 {done} 行{where}。 Interrupted after {done} rows.")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What a progress display needs; `fraction` and `eta` are None when the input size is unknown."""
-
-    done: int                  # rows written in this run
-    skipped: int               # rows already in the output (--resume)
-    elapsed: float             # seconds
-    rate: float                # rows per second
-    fraction: Optional[float]  # of the input read, 0..1
-    eta: Optional[float]       # seconds left, estimated
-
-
-@dataclass
-class Summary:
-    """Counts of one run; `to_dict()` is what --summary writes, `lines()` what the command prints."""
-
-    input: str
-    input_format: str
-    encoding: Optional[str]
-    output: Optional[str]
-    output_format: str
-    rulebook: RulebookStamp
-    as_of: dt.date
-    workers: int
-    rows: int = 0                                    # rows read (written + skipped)
-    written: int = 0
-    skipped: int = 0                                 # already in the output (--resume)
-    by_status: collections.Counter = field(default_factory=collections.Counter)
-    by_lead: dict = field(default_factory=dict)      # id → [name, count]
-    escalations: collections.Counter = field(default_factory=collections.Counter)  # "市委、市政府" → count
-    invalid_rows: list = field(default_factory=list)
-    warnings: collections.Counter = field(default_factory=collections.Counter)  # warning code → rows
-    truncated: int = 0                               # XLSX cells cut to Excel's 32,767-character limit
-    errors_file: Optional[str] = None
-    summary_file: Optional[str] = None
-    resumed_from: Optional[str] = None
-    elapsed: float = 0.0
-
-    @property
-    def invalid(self) -> int:
-        return self.by_status.get("invalid", 0)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_INVALID_ROWS if self.invalid else EXIT_OK
-
-    def to_dict(self) -> dict:
-        leads = sorted(self.by_lead.items(), key=lambda item: (-item[1][1], item[0]))
-        return {
-            "input": {"path": self.input, "format": self.input_format, "encoding": self.encoding},
-            "output": {"path": self.output, "format": self.output_format},
-            "errors_file": self.errors_file,
-            "rulebook": self.rulebook.model_dump(),
-            "as_of": self.as_of.isoformat(),
-            "workers": self.workers,
-            "rows": self.rows,
-            "written": self.written,
-            "skipped_already_in_output": self.skipped,
-            "resumed_from": self.resumed_from,
-            "by_status": {s: self.by_status.get(s, 0) for s in STATUS_ZH},
-            "warnings": dict(sorted(self.warnings.items())),
-            "truncated_cells": self.truncated,
-            "by_lead": [{"id": i, "name": name, "count": n} for i, (name, n) in leads],
-            "escalations": {"count": sum(self.escalations.values()),
-                            "by_target": [{"to": to, "count": n} for to, n in self.escalations.most_common()]},
-            "invalid_rows": self.invalid_rows,
-            "invalid_rows_not_listed": max(0, self.invalid - len(self.invalid_rows)),
-            "elapsed_seconds": round(self.elapsed, 3),
-            "rows_per_second": round(self.written / self.elapsed, 1) if self.elapsed else None,
-            "exit_code": self.exit_code,
-        }
-
-    def lines(self, top: int = 10) -> list[str]:
-        """The summary in Chinese (with the status codes), for stderr."""
-        s = self.by_status
-        rate = f"，{self.written / self.elapsed:,.0f} 行/秒" if self.elapsed else ""
-        lines = [f"共 {self.written} 行：已明确牵头 resolved {s.get('resolved', 0)}，存在冲突 conflict {s.get('conflict', 0)}，"
-                 f"尚未明确 unassigned {s.get('unassigned', 0)}，不属于生态环境事项 out_of_scope {s.get('out_of_scope', 0)}，"
-                 f"无效 invalid {s.get('invalid', 0)}（用时 {self.elapsed:.1f} 秒{rate}）"]
-        if self.skipped:
-            lines.append(f"续跑：{self.skipped} 行已在 {self.resumed_from} 中，未重复判断")
-        if self.by_lead:
-            leads = sorted(self.by_lead.values(), key=lambda v: (-v[1], v[0]))
-            shown = "，".join(f"{name} {n}" for name, n in leads[:top])
-            more = f"，另有 {len(leads) - top} 个部门" if len(leads) > top else ""
-            lines.append(f"牵头部门：{shown}{more}")
-        if self.escalations:
-            shown = "，".join(f"{to} {n}" for to, n in self.escalations.most_common(top))
-            lines.append(f"上报：{sum(self.escalations.values())} 行（{shown}）")
-        if self.warnings:
-            shown = "，".join(f"{code} {n} 行" for code, n in sorted(self.warnings.items()))
-            lines.append(f"提示（按代码）：{shown}；详见结果的“提示”列")
-        if self.truncated:
-            lines.append(f"注意：{self.truncated} 个单元格超出 Excel 单元格 32,767 字上限，已截断并在“提示”列注明；"
-                         "完整内容请输出 CSV 或 JSONL")
-        if self.invalid:
-            lines.append(f"{self.invalid} 行无效（invalid），其余已判断。")
-            for item in self.invalid_rows[:top]:
-                where = f" {item['id']}" if item["id"] else ""
-                field_name = f" [{item['field']}]" if item["field"] else ""
-                lines.append(f"  第 {item['row']} 行{where}{field_name}：{item['message']}")
-            if self.invalid > top:
-                lines.append(f"  …… 另有 {self.invalid - top} 行" + ("，全部见 " + self.errors_file if self.errors_file else
-                                                                   "；用 --errors FILE 收集全部无效行"))
-        if self.output:
-            lines.append(f"结果已写入 {self.output}")
-        return lines
-
-
-# ------------------------------------------------------------------ resolving a chunk (in a worker or in-process)
-class _ChunkResolver:
-    """Resolves (row number, matter, read error, id) items and renders each result for the writer, so
-    serialisation happens in the workers too. Returns plain tuples (cheap to pickle)."""
-
-    def __init__(self, rulebook: Rulebook, table: bool):
-        self.engine = Engine(rulebook)
-        self.table = table
-        self.categories = rulebook.categories
-
-    def __call__(self, chunk: list[tuple]) -> list[tuple]:
-        return [self.one(*item) for item in chunk]
-
-    def one(self, number: int, matter: Optional[dict], problem: Optional[str], matter_id: Optional[str],
-            problem_field: Optional[str] = None) -> tuple:
-        if matter is None:
-            result = self.engine.invalid(matter_id, problem, problem_field)
-        else:
-            result = self.engine.resolve(matter)
-        error = None
-        if result.error is not None:
-            message = in_chinese(result.error.message)
-            if message != result.error.message:
-                result.explanation = result.explanation.replace(result.error.message, message)
-            result.error = ErrorInfo(message=message, field=result.error.field, row=number)
-            error = (result.error.message, result.error.field)
-        payload = result_cells(result, number, self.categories) if self.table else result.model_dump_json()
-        lead = (result.lead.id, result.lead.name) if result.lead else None
-        escalation = "、".join(d.short_name for d in result.escalation.to) if result.escalation else None
-        warnings = tuple(dict.fromkeys(w.code for w in result.warnings))
-        return result.status, lead, escalation, error, payload, warnings
-
-
-# pydantic's messages that reach an operator through the resolver's "值无效（…）", in Chinese
-_PYDANTIC_ZH = (("Input should be a valid string", "应为文本"), ("Input should be a valid integer", "应为整数"),
-                ("Input should be a valid number", "应为数字"), ("Input should be a valid boolean", "应为 true 或 false"),
-                ("Input should be a valid dictionary", "应为 JSON 对象"), ("Input should be a valid list", "应为数组"),
-                ("Input should be a valid date", "应为日期 YYYY-MM-DD"), ("String should have at most", "文字过长"),
-                ("Input should be", "取值不在允许范围内"), ("Value error, ", ""))
-_ENGLISH = re.compile(r"（([A-Z][^（）]*?)）")
-
-
-def in_chinese(message: str) -> str:
-    """A row's error message with the English pydantic text it may quote put into Chinese."""
-    def translate(match: re.Match) -> str:
-        english = match.group(1)
-        for prefix, chinese in _PYDANTIC_ZH:
-            if english.startswith(prefix):
-                return f"（{chinese or english[len(prefix):]}）"
-        return match.group(0)
-    return _ENGLISH.sub(translate, message)
-
-
-_WORKER: Union[_ChunkResolver, BaseException, None] = None  # per worker process, set by the initializer
-
-
-def _init_worker(rulebook: Optional[Rulebook], rules_path: str, table: bool) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler may have been inherited by fork
-    _die_with_parent()
-    global _WORKER
-    try:
-        _WORKER = _ChunkResolver(rulebook if rulebook is not None else load_rulebook(rules_path), table)
-    except Exception as exc:  # raised by the first task instead: a failing initializer makes Pool respawn forever
-        _WORKER = exc
-    # the rulebook and engine live as long as the worker: keep the cyclic GC from scanning them again and
-    # again (and from touching pages shared with the parent by fork)
-    gc.freeze()
-
-
-def _die_with_parent() -> None:
-    """A worker ends, silently, when the parent dies (`kill -9`): on Linux the kernel sends it SIGTERM
-    (PR_SET_PDEATHSIG), elsewhere a thread watches the parent's pid. Without this, orphaned workers would go on
-    and print BrokenPipe tracebacks into the operator's terminal."""
-    parent = os.getppid()
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(0)
-            return
-    except (OSError, AttributeError):
-        pass
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-    threading.Thread(target=watch, daemon=True, name="ecorules-parent-watch").start()
-
-
-def _work(chunk: list[tuple]) -> list[tuple]:
-    if isinstance(_WORKER, BaseException):
-        raise _WORKER
-    return _WORKER(chunk)
-
-
-def _pool_context():
-    # fork shares the already-loaded rulebook with the workers; elsewhere each worker loads it again
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 # ------------------------------------------------------------------ the driver
@@ -352,7 +141,7 @@ def _run_batch(source, output, *, rules, input_format, output_format, encoding, 
         run = _Run(reader, writer, errors_writer, summary, writer.done.keys, default_date, table)
         try:
             if workers == 1:
-                run.serial(_ChunkResolver(rulebook, table), on_progress, progress_every, started)
+                run.serial(ChunkResolver(rulebook, table), on_progress, progress_every, started)
             else:
                 run.parallel(rulebook, rules_path, workers, on_progress, progress_every, started)
         except BaseException as exc:
@@ -475,12 +264,12 @@ class _Run:
             eta = max(0.0, (total - self.summary.skipped - done) / rate)
         return Progress(done, self.summary.skipped, elapsed, rate, fraction, eta)
 
-    def serial(self, resolver: _ChunkResolver, on_progress, every: float, started: float) -> None:
+    def serial(self, resolver: ChunkResolver, on_progress, every: float, started: float) -> None:
         last = time.monotonic()
         with _gc_frozen():
             self._serial(resolver, on_progress, every, started, last)
 
-    def _serial(self, resolver: _ChunkResolver, on_progress, every: float, started: float, last: float) -> None:
+    def _serial(self, resolver: ChunkResolver, on_progress, every: float, started: float, last: float) -> None:
         try:
             for chunk in self.chunks(1 if self.streaming else CHUNK_ROWS):
                 with _signals_deferred():  # a row is resolved and written whole, or not at all
@@ -502,7 +291,7 @@ class _Run:
         writes finished ones, so results are written as they come even when the input is a pipe that
         pauses. (With `imap`, the pool's own feeder thread would read the input: a read blocked on a
         pipe would then hang `terminate()` on Ctrl-C.)"""
-        context = _pool_context()
+        context = pool_context()
         shared = rulebook if context.get_start_method() == "fork" else None
         window = workers * CHUNKS_PER_WORKER
         pending: collections.deque = collections.deque()
@@ -520,9 +309,10 @@ class _Run:
                 on_progress(self.progress(started))
 
         # the pool forks its workers before the reader thread exists (fork and threads do not mix)
-        pool = context.Pool(workers, initializer=_init_worker, initargs=(shared, rules_path, self.table))
+        pool = context.Pool(workers, initializer=init_worker, initargs=(shared, rules_path, self.table))
         try:
-            threading.Thread(target=self._read_into, args=(feed, CHUNK_ROWS), daemon=True,
+            size = STREAM_CHUNK_ROWS if self.streaming else CHUNK_ROWS
+            threading.Thread(target=self._read_into, args=(feed, size), daemon=True,
                              name="ecorules-batch-reader").start()
             while True:
                 while pending and pending[0][1].ready():
@@ -537,7 +327,7 @@ class _Run:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                pending.append((item, pool.apply_async(_work, (self.task(item),))))
+                pending.append((item, pool.apply_async(work, (self.task(item),))))
                 while len(pending) >= window:
                     emit_oldest()
             while pending:
@@ -613,16 +403,3 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def format_progress(p: Progress) -> str:
-    """One line for a terminal: rows done, share, rate, time left."""
-    parts = [f"已处理 {p.done:,} 行"]
-    if p.skipped:
-        parts.append(f"跳过 {p.skipped:,} 行")
-    if p.fraction is not None:
-        parts.append(f"{p.fraction:.0%}")
-    parts.append(f"{p.rate:,.0f} 行/秒")
-    if p.eta is not None:
-        minutes, seconds = divmod(int(p.eta + 0.5), 60)
-        hours, minutes = divmod(minutes, 60)
-        parts.append(f"预计剩余 {hours}:{minutes:02d}:{seconds:02d}")
-    return " · ".join(parts)

@@ -21,26 +21,22 @@ could hit is refused or worked around here:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .conditions import TESTS, ConditionError, FieldTest, Test, dnf  # noqa: F401  (TESTS: the documented test names)
 from .errors import Diagnostic, Location
+from .facts import ANCHOR, FEATURES, FeatureTable
 from .patterns import Pattern
-from .sounds import SoundIndex, reading_table
-from .textscan import fold
 
-ANCHOR = "_m"
 STAGES = ("classify", "assign", "route")
+_FEATURE_PREFIX = FEATURES + "."
 _RANGE = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
-MAX_TEXT_BYTES = 60_000          # durable compares strings ≥ 64 KiB on len mod 65536 bytes
 LIMIT_RULES = 4000               # durable: error 106 above 4096 rules per ruleset
 LIMIT_CHILDREN = 500             # durable: create_ruleset hangs at the 513th distinct test under a node
 LIMIT_RANGE = 60                 # durable: error 303 above 64 non-equality or $or-branch tests matching one fact
+LIMIT_STACK = 60                 # durable: error 303 when its matching stack (64 alpha nodes) overflows on one fact
 
-
-FEATURES = "_f"  # the fact key under which text-test features are handed to durable
 
 
 @dataclass(frozen=True)
@@ -58,75 +54,6 @@ class Feature:
         if self.pattern is None:
             return None
         return self.matcher if self.matcher is not None else Pattern(self.pattern)
-
-
-class FeatureTable:
-    """Computes, for one fact, which text features hold: {feature id: 1}. Immutable once built.
-
-    Word lists are indexed by first character, so a short ticket title is checked against the few
-    words that can occur in it rather than against every word of the rulebook.
-    """
-
-    def __init__(self, features: list[Feature]):
-        self.features = tuple(features)
-        words: dict[str, dict[str, list]] = {}     # path → word → feature ids
-        sounds: dict[str, dict[str, list]] = {}    # path → word heard → feature ids
-        patterns: dict[str, list] = {}             # path → [(feature id, compiled regex)]
-        for feature in features:
-            if feature.sound:
-                for word in feature.words:
-                    sounds.setdefault(feature.path, {}).setdefault(word, []).append(feature.id)
-            elif feature.pattern is None:
-                for word in feature.words:  # Latin letters in any case: "Noise" and "noise" (textscan.fold)
-                    words.setdefault(feature.path, {}).setdefault(fold(word), []).append(feature.id)
-            else:
-                patterns.setdefault(feature.path, []).append((feature.id, feature.compile()))
-        self._by_first_char = {
-            path: _index_by_first_char(table) for path, table in words.items()}
-        self._patterns = patterns
-        table = reading_table() if sounds else {}
-        self._sounds = {path: (SoundIndex([(w, w) for w in heard], table), heard) for path, heard in sounds.items()}
-        self._paths = tuple(dict.fromkeys([*words, *sounds, *patterns]))
-
-    def compute(self, fact: dict) -> dict:
-        found = {}
-        for path in self._paths:
-            value = _lookup(fact, path)
-            if not isinstance(value, str):
-                continue
-            index = self._by_first_char.get(path)
-            if index:
-                folded = fold(value)
-                for char in set(folded):
-                    for word, ids in index.get(char, ()):
-                        if word in folded:
-                            for feature_id in ids:
-                                found[feature_id] = 1
-            if path in self._sounds:
-                index, heard = self._sounds[path]
-                for word in index.find(value):
-                    for feature_id in heard[word]:
-                        found[feature_id] = 1
-            for feature_id, regex in self._patterns.get(path, ()):
-                if regex.fullmatch(value):
-                    found[feature_id] = 1
-        return found
-
-
-def _index_by_first_char(table: dict[str, list]) -> dict[str, tuple]:
-    index: dict[str, list] = {}
-    for word, ids in table.items():
-        index.setdefault(word[0], []).append((word, tuple(ids)))
-    return {char: tuple(items) for char, items in index.items()}
-
-
-def _lookup(fact: dict, path: str):
-    value = fact
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 # ------------------------------------------------------------------ emitting durable JSON
@@ -168,9 +95,57 @@ class MatchLoad:
     def __add__(self, other: "MatchLoad") -> "MatchLoad":
         return MatchLoad(self.eq_paths | other.eq_paths, self.tests | other.tests)
 
+    def without_features(self) -> "MatchLoad":
+        """The load left when text features are counted at run time instead (see FeatureLoad)."""
+        return MatchLoad(frozenset(p for p in self.eq_paths if not p.startswith(_FEATURE_PREFIX)), self.tests)
+
     @property
     def bound(self) -> int:
         return len(self.eq_paths) + len(self.tests)
+
+
+@dataclass(frozen=True)
+class FeatureLoad:
+    """A sound bound, per fact, on what durable's matching stack holds for one ruleset (error 303 past 64).
+
+    durable's alpha network is a tree of tests, shared by rules with the same leading tests; matching one fact
+    pushes each node at most once, and only if its parent was pushed and its own test holds. A node testing a
+    text feature (`_f.fN == 1`) holds only when the fact has that feature, and a title has a few: so a node at or
+    below such a test counts only for facts with that feature (feature_load), which lets a stage's rules share
+    fewer rulesets than the static bound (which counts every feature as matching) allows. A node with no feature
+    test on its path counts always.
+    """
+
+    static: int                     # nodes that may hold for any fact (the anchor included)
+    per_feature: dict               # feature id → nodes that can hold only when the fact has it
+    most: int = 0                   # the largest per_feature value (a quick bound without the sum)
+
+    def bound(self, features) -> int:
+        if self.static + len(features) * self.most <= LIMIT_STACK:
+            return self.static  # below the limit however the features fall: no need to add them up
+        return self.static + sum(self.per_feature.get(f, 0) for f in features)
+
+
+def feature_load(rules: list["CompiledRule"]) -> FeatureLoad:
+    """Each alpha node of the ruleset's tree is charged to the first text feature on its path from the root (its
+    own test included): it can be pushed only after that feature's node held, i.e. only when the fact has that
+    feature. A node with no feature on its path is static."""
+    nodes = {(tuple(tests[:depth]), test) for rule in rules for tests in (rule.tests,)
+             for depth, test in enumerate(tests)}
+    static, per_feature = 0, {}
+    for prefix, test in nodes:
+        feature = next((f for f in map(_feature_of, (*prefix, test)) if f is not None), None)
+        if feature is None:
+            static += 1
+        else:
+            per_feature[feature] = per_feature.get(feature, 0) + 1
+    return FeatureLoad(static, per_feature, max(per_feature.values(), default=0))
+
+
+def _feature_of(test: str) -> Optional[str]:
+    """The feature id a test requires (`{"_f.f12": 1}`), else None."""
+    (key, value), = json.loads(test).items()
+    return key[len(_FEATURE_PREFIX):] if key.startswith(_FEATURE_PREFIX) and value == 1 else None
 
 
 def _test_keys(condition: dict) -> list[str]:
@@ -186,6 +161,26 @@ def term_load(condition: dict) -> MatchLoad:
         else:
             eq_paths.add(key)
     return MatchLoad(frozenset(eq_paths), frozenset(tests))
+
+
+def presence_only(conditions) -> frozenset:
+    """The paths that these conditions test only for being there (`$ex` / `$nex`), never for their value."""
+    tested: dict[str, bool] = {}
+    for condition in conditions:
+        for part in condition["$and"]:
+            (key, value), = part.items()
+            path = next(iter(value)) if key.startswith("$") else key
+            tested[path] = tested.get(path, True) and key in ("$ex", "$nex")
+    return frozenset(path for path, only in tested.items() if only)
+
+
+def condition_paths(condition: dict) -> list[str]:
+    """The fact paths a durable condition tests (`{path: v}` or `{"$op": {path: v}}` parts of its `$and`)."""
+    paths = []
+    for part in condition["$and"]:
+        (key, value), = part.items()
+        paths.append(next(iter(value)) if key.startswith("$") else key)
+    return paths
 
 
 # ------------------------------------------------------------------ compiling rule sets
@@ -208,6 +203,12 @@ class CompiledStage:
     rules: dict[str, CompiledRule]          # durable rule name → compiled rule (several names per rule possible)
     rulesets: list[dict[str, dict]]         # durable ruleset definitions (fresh copies are made per Host)
     features: FeatureTable                  # the text tests this stage's rules use
+    paths: frozenset = frozenset()          # every fact path the stage's conditions test (the anchor included)
+    presence: frozenset = frozenset()       # of those, the paths tested only for being there ($ex / $nex)
+    # the same rules in fewer rulesets, text features counted per fact instead of statically: (definition,
+    # FeatureLoad) pairs, usable for a fact whose bound stays within LIMIT_STACK in each (else use `rulesets`);
+    # empty when it would not save a ruleset
+    merged: tuple = ()
 
 
 @dataclass
@@ -269,12 +270,31 @@ def compile_rules(rules, locate: Callable[[Any, tuple], Location]) -> tuple[Comp
         by_stage[rule.stage].extend(CompiledRule(n, rule, c, l, t) for n, c, l, t in zip(names, conditions, loads, terms))
         used[rule.stage].update(rule_features)
     stages = {s: CompiledStage(s, {c.name: c for c in by_stage[s]}, pack(by_stage[s]),
-                               FeatureTable([f for f in features.values() if f.id in used[s]])) for s in STAGES}
+                               FeatureTable([f for f in features.values() if f.id in used[s]]),
+                               frozenset(path for c in by_stage[s] for path in condition_paths(c.condition)))
+              for s in STAGES}
+    for s, stage in stages.items():
+        stage.merged = merge(by_stage[s], len(stage.rulesets))
+        stage.presence = presence_only(c.condition for c in by_stage[s])
     return Compiled(stages, kinds), diagnostics
 
 
-def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
-    """Put rules into as few rulesets as durable's limits allow, keeping rulebook order."""
+def merge(compiled: list[CompiledRule], packed: int) -> tuple:
+    """The rules packed with text features left out of the static load, each ruleset with its FeatureLoad;
+    () when that saves no ruleset or some ruleset could never be used (its static load alone is too high)."""
+    rulesets = pack(compiled, count_features=False)
+    if len(rulesets) >= packed:
+        return ()
+    by_name = {rule.name: rule for rule in compiled}
+    loads = [feature_load([by_name[name] for name in ruleset]) for ruleset in rulesets]
+    if any(load.static > LIMIT_STACK for load in loads):
+        return ()
+    return tuple(zip(rulesets, loads))
+
+
+def pack(compiled: list[CompiledRule], count_features: bool = True) -> list[dict[str, dict]]:
+    """Put rules into as few rulesets as durable's limits allow, keeping rulebook order. With `count_features`
+    off, text features do not count towards the 64-test bound (the caller checks them per fact: FeatureLoad)."""
     rulesets: list[dict[str, dict]] = []
     current: dict[str, dict] = {}
     children: dict[tuple, set] = {}
@@ -287,62 +307,14 @@ def pack(compiled: list[CompiledRule]) -> list[dict[str, dict]]:
             if test not in children.get(prefix, ()):
                 additions.setdefault(prefix, set()).add(test)
         too_wide = any(len(children.get(p, ())) + len(a) > LIMIT_CHILDREN for p, a in additions.items())
-        if current and (too_wide or len(current) >= LIMIT_RULES or (load + rule.load).bound > LIMIT_RANGE):
+        rule_load = rule.load if count_features else rule.load.without_features()
+        if current and (too_wide or len(current) >= LIMIT_RULES or (load + rule_load).bound > LIMIT_RANGE):
             rulesets.append(current)
             current, children, load = {}, {}, MatchLoad()
         for prefix, test in steps:
             children.setdefault(prefix, set()).add(test)
-        load = load + rule.load
+        load = load + rule_load
         current[rule.name] = {"all": [{"m": rule.condition}]}
     if current:
         rulesets.append(current)
     return rulesets
-
-
-# ------------------------------------------------------------------ facts
-class FactError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
-_TRUE = {"true", "yes", "y", "1", "是", "真", "对"}
-_FALSE = {"false", "no", "n", "0", "否", "假", "不是"}
-
-
-def shape_value(name: str, value, kind: Optional[str]):
-    """Convert one fact value to the type the rules compare it with, or refuse it clearly."""
-    if value is None:
-        return None
-    if kind == "num":
-        if isinstance(value, bool):
-            raise FactError(name, f"应为数字，得到 {value!r}")
-        if isinstance(value, str):
-            try:
-                value = float(value.strip()) if any(c in value for c in ".eE") else int(value.strip())
-            except ValueError:
-                raise FactError(name, f"应为数字，得到 '{value}'") from None
-    elif kind == "bool":
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise FactError(name, f"应为 true/false（是/否），得到 '{value}'")
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        if not isinstance(value, bool):
-            raise FactError(name, f"应为 true/false（是/否），得到 {value!r}")
-    elif kind == "str" and not isinstance(value, str):
-        value = json.dumps(value) if isinstance(value, bool) else str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise FactError(name, "数值无效")
-        if "e" in repr(value) and "." not in repr(value):
-            # JSON would write it as 1e-05, which durable rejects; no lossless rewrite exists
-            raise FactError(name, f"数值 {value!r} 超出可比较的范围（绝对值需在 0.0001 到 1e16 之间，或为 0）；"
-                                  "请换算单位后再填")
-    if isinstance(value, str) and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise FactError(name, f"文字过长（{len(value.encode('utf-8'))} 字节，上限 {MAX_TEXT_BYTES}）")
-    return value

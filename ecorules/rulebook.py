@@ -14,6 +14,7 @@ from pathlib import Path as FsPath
 from typing import Any, Optional
 
 from .assembly import Assembler
+from .cache import remembered
 from .compiler import Compiled
 from .errors import Diagnostic, Location, RulebookError
 from .loader import Loader
@@ -85,7 +86,18 @@ def check_rulebook(path: str | os.PathLike) -> tuple[Optional[Rulebook], list[Di
         return None, [Diagnostic("E100", f"规则库目录不存在：{path}", Location(display_root),
                                  suggestion="检查路径：ecorules check / test / diff 的参数，或 resolve / explain 的 --rules，"
                                             "应是含规则文件的目录。")]
-    return _check(root, display_root)
+    # the same bytes, code and display give the same result: kept in the compiled-rulebook cache (cache.py)
+    return remembered(root, display_root, lambda: _check(root, display_root), keep=lambda result: _self_contained(
+        root, result[0]))
+
+
+def _self_contained(root: FsPath, rulebook: Optional[Rulebook]) -> bool:
+    """Did loading read only files under `root` (what the cache key covers)? Statute texts are named in the
+    index and could lie elsewhere."""
+    if rulebook is None or rulebook.statutes is None:
+        return True
+    inside = root.resolve()
+    return all(statute.path.resolve().is_relative_to(inside) for statute in rulebook.statutes.statutes)
 
 
 def _check(root: FsPath, display_root: str) -> tuple[Optional[Rulebook], list[Diagnostic]]:

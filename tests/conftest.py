@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -14,6 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 FIXTURES = ROOT / "fixtures"
 ORG_FILE = RULES / "org" / "shanghai.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_rulebook_cache():
+    """The compiled-rulebook cache of a test run lives in a folder of its own (not the user's), removed at the end;
+    subprocesses (the CLI tests) inherit it."""
+    if os.environ.get("ECORULES_CACHE_DIR") is not None:
+        yield  # the caller chose (e.g. `off`)
+        return
+    folder = tempfile.mkdtemp(prefix="ecorules-cache-")
+    os.environ["ECORULES_CACHE_DIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("ECORULES_CACHE_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
