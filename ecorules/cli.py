@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 rulebook or usage error (or failing rule tests / diagno
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -16,7 +17,7 @@ from typing import Optional
 import click
 
 from . import __version__
-from .batch import Progress, format_progress, run_batch
+from .batch import BatchInterrupted, Progress, format_progress, run_batch
 from .diff import diff_rulebooks, report_lines
 from .engine import Engine, default_rules_path
 from .errors import EcorulesError, summary_line
@@ -123,6 +124,15 @@ def resolve(file, output, output_format, input_format, encoding, sheet, workers,
                             encoding=encoding, sheet=sheet, workers=workers,
                             as_of=as_of.date() if as_of else None, errors=errors_file, summary_file=summary_file,
                             resume=resume, on_progress=show)
+    except BatchInterrupted as exc:
+        if file != "-" or sys.stdin is not sys.__stdin__:
+            raise
+        # the batch reader thread may still be blocked reading the real stdin: at a normal interpreter shutdown it
+        # holds stdin's lock and CPython aborts ("could not acquire lock for <stdin>"), losing the exit code
+        click.echo(str(exc), err=True)
+        sys.stdout.flush()
+        stderr.flush()
+        os._exit(exc.exit_code)
     finally:
         if show:
             stderr.write("\r\033[K")

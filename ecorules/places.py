@@ -45,6 +45,7 @@ W_CITYWIDE = "W406"   # the title says 全市 / 市级 and names a place too: mu
 _STREET_TOWN = ("street", "town", "township")
 _NO_DISTRICT = ("not_place", "citywide")
 _CITY_PREFIXES = ("上海市", "上海")
+_FORMER_MARKERS = ("原", "老", "旧")   # tried only when the whole value is unknown (老港镇 is a town of its own)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,8 @@ class Places:
         for prefix in self._prefixes:
             if bare.startswith(prefix) and len(bare) > len(prefix):
                 return self._district_and_place(prefix, bare[len(prefix):], value)
+        if bare[:1] in _FORMER_MARKERS and len(bare) > 2:   # 原南汇县、老闸北：a former name said as such
+            return self._from_field(bare[1:], title)
         raise MatterError(f"未知的区 '{value}'。{suggest(value, self.org.district_choices(), '区')}", "district")
 
     def _place(self, text: str, title: str, value: str, how: str) -> Optional[Place]:

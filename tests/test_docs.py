@@ -173,3 +173,13 @@ def test_rules_readme_says_how_each_article_of_the_policy_is_applied():
     named = set(re.findall(r"（((?:route|oversight|justice|gov|eco|waste|water|cls|principle)\.[a-z0-9.\-]+[a-z0-9])",
                            table.replace("、", "（")))
     assert len(named) > 20 and named - {"principle.sector"} <= ids, named - ids   # principle.sector.* names a family
+
+
+def test_the_architecture_table_names_every_module():
+    """The README's architecture section matches the code: every module and subpackage of ecorules/ is in it."""
+    section = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    package = Path(__file__).resolve().parents[1] / "ecorules"
+    named = set(re.findall(r"`([a-z_]+/?)`", section))
+    modules = {p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    packages = {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert modules | packages <= named, sorted((modules | packages) - named)

@@ -39,6 +39,8 @@ def short_forms(name: str) -> list[str]:
         forms = [name[:-2]]
     elif name.endswith("镇街道"):            # 真如镇街道 → 真如镇, 真如
         forms = [name[:-2], name[:-3]]
+    elif name.endswith("新村街道"):          # 凉城新村街道 → 凉城新村, 凉城 (people drop 新村)
+        forms = [name[:-2], name[:-4]]
     else:
         stripped = SUFFIX.sub("", name)
         forms = [stripped] if stripped != name else []
