@@ -282,6 +282,12 @@ def test_resolve_interrupted_then_resumed(tmp_path, workers, signum):
             time.sleep(0.1)  # results are written as they come, though the input is still open
         assert part.exists() and part.stat().st_size > 0
         process.send_signal(signum)
+        # the input stays open until the process has exited: closing it here would race the signal with an EOF
+        # (a run that reaches the end of its input first finishes normally, and the test would not test interruption)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass   # still running: the assertions below report how it ended once its input is closed
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
