@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional, Union
 
 from .errors import suggest
 from .patterns import Pattern, PatternError, parse_pattern
-from .sounds import unhearable
+from .sounds import Readings
 
 ALWAYS = "always"   # `when: always`: the rule applies to every matter (a rule without `when` is E305)
 COMMON_FIELDS = {
@@ -155,6 +155,7 @@ class Context:
 
     kinds: dict = field(default_factory=dict)     # field → "str" | "num" | "bool"
     origins: dict = field(default_factory=dict)   # field → id of the rule that first fixed its type
+    readings: Optional[Readings] = None           # loaded at the first sounds_like, once per rulebook parse
 
 
 # ---------------------------------------------------------------- the one parser
@@ -284,8 +285,10 @@ class _Parser:
                                      suggestion) from None
             return FieldTest(name, path, "matches", arg, here, pattern)
         if op == "sounds_like":
+            if self.context.readings is None:
+                self.context.readings = Readings()
             for i, word in enumerate(words):
-                if unhearable([word]):
+                if not self.context.readings.hearable(word):
                     raise ConditionError("E316", f"'sounds_like' 只听得出两个字以上的常用汉字词，'{word}' 不是", here + (i,),
                                          "这个词请写进 contains_any；sounds_like 用来容忍同音错字（饭点油眼 → 饭店油烟）。")
         return FieldTest(name, path, op, arg if op == "contains" else tuple(arg), here)

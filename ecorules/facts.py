@@ -23,7 +23,7 @@ from .mentions import read_by as mentions_read_by
 from .model import Matter
 from .orggraph import MUNICIPAL
 from .places import Place, Places
-from .sounds import hearable, reading_table
+from .sounds import Readings
 from .textscan import fold
 
 if TYPE_CHECKING:  # the rulebook imports the compiler, which imports this module
@@ -241,8 +241,9 @@ class FeatureTable:
     and 20 µs for a pure-Python look-up of every substring). Words and titles are compared with Latin letters
     in any case ("Noise" and "noise", textscan.fold). `sounds_like` words go into an automaton of their own, over
     the text as it sounds: every character has one everyday reading in sounds.py's table, so "sounds like" is
-    "the same character after each is replaced by the first character of its reading" — what sounds.SoundIndex
-    hears, in one pass (tests/test_matchers.py compares the two). `matches` patterns run one by one.
+    "the same character after each is replaced by the first character of its reading" (sounds.Readings), in one
+    pass (tests/test_matchers.py compares it with a reference that compares characters one by one). `matches`
+    patterns run one by one.
     """
 
     def __init__(self, features):
@@ -268,22 +269,20 @@ class FeatureTable:
     def _build(self):
         self._automata = {path: _automaton(table) for path, table in self._words.items()}
         self._sounds = {}
+        self._readings = None
         if self._sounds_heard:
-            readings = reading_table()
-            # a character → the first character read the same way (each character has one reading in the table)
-            self._sound_of = str.maketrans({char: chars[0] for chars in readings.values() for char in chars})
-            known = {char for chars in readings.values() for char in chars}
+            self._readings = readings = Readings()
             for path, heard in self._sounds_heard.items():
-                table = {word.translate(self._sound_of): {} for word in heard if hearable(word, known)}
+                table: dict[str, dict] = {}
                 for word, ids in heard.items():
-                    if hearable(word, known):
-                        table[word.translate(self._sound_of)].update(dict.fromkeys(ids, 1))
+                    if readings.hearable(word):
+                        table.setdefault(readings.heard_as(word), {}).update(dict.fromkeys(ids, 1))
                 if table:
                     self._sounds[path] = _automaton(table)
 
     def __getstate__(self):  # pickled without the automata (rebuilt on load: milliseconds)
         return {key: value for key, value in self.__dict__.items()
-                if key not in ("_automata", "_sounds", "_sound_of")}
+                if key not in ("_automata", "_sounds", "_readings")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -301,7 +300,7 @@ class FeatureTable:
                     found.update(ids)
             sounds = self._sounds.get(path)
             if sounds is not None:
-                for _, ids in sounds.iter(value.translate(self._sound_of)):
+                for _, ids in sounds.iter(self._readings.heard_as(value)):
                     found.update(ids)
             for feature_id, pattern in self._patterns.get(path, ()):
                 if pattern.fullmatch(value):

@@ -54,21 +54,27 @@ def test_direct_and_reference_matchers_agree_byte_for_byte(engines, rows):
     assert differ == []
 
 
-def test_both_matchers_fire_the_same_rules_for_every_stage(engines, rows):
-    """The seam itself: the same encoded fact fires the same rule names in the same order."""
-    direct, reference = engines
+def matched_facts(engine, rows) -> list[tuple[str, dict]]:
+    """(stage, a copy of the fact) for every call the resolver makes to the matcher while resolving `rows`."""
     captured = []
-    original = direct._resolver.match
+    original = engine._resolver.match
 
     def spy(stage, fact):
         captured.append((stage, json.loads(json.dumps(fact))))
         return original(stage, fact)
-    direct._resolver.match = spy
+    engine._resolver.match = spy
     try:
-        for row in rows[:400]:
-            direct.resolve(row)
+        for row in rows:
+            engine.resolve(row)
     finally:
-        direct._resolver.match = original
+        engine._resolver.match = original
+    return captured
+
+
+def test_both_matchers_fire_the_same_rules_for_every_stage(engines, rows):
+    """The seam itself: the same encoded fact fires the same rule names in the same order."""
+    direct, reference = engines
+    captured = matched_facts(direct, rows[:400])
     assert {stage for stage, _ in captured} == {"classify", "assign", "route"}
     for stage, fact in captured:
         assert direct.match(stage, fact) == reference.match(stage, fact), (stage, fact)
@@ -112,18 +118,7 @@ def test_the_matchers_fact_text_is_json_of_the_projected_fact(engines, rows):
     from ecorules.engine import _encode, _projection  # the seam's own helpers, tested here directly
 
     direct, _ = engines
-    captured = []
-    original = direct._resolver.match
-
-    def spy(stage, fact):
-        captured.append((stage, json.loads(json.dumps(fact))))
-        return original(stage, fact)
-    direct._resolver.match = spy
-    try:
-        for row in rows[:300]:
-            direct.resolve(row)
-    finally:
-        direct._resolver.match = original
+    captured = matched_facts(direct, rows[:300])
     for stage, fact in captured:
         compiled = direct.rulebook.compiled.stages[stage]
         projection = _projection(compiled.paths, compiled.presence)
@@ -235,8 +230,9 @@ def test_text_features_are_exactly_the_words_a_title_contains(engines, rows):
 
 def test_sounds_like_features_are_what_the_sound_index_hears(engines, rows):
     """`sounds_like` words are found by an automaton over the text as it sounds (facts.FeatureTable): the same
-    words sounds.SoundIndex hears, on every title and on each word written with other characters read alike."""
-    from ecorules.sounds import SoundIndex, reading_table
+    words the reference (tests/test_sounds.py SoundIndex) hears, on every title and on each word written with other characters read alike."""
+    from ecorules.sounds import reading_table
+    from test_sounds import SoundIndex
 
     direct, _ = engines
     readings = reading_table()

@@ -359,6 +359,17 @@ def test_the_shipped_gazetteer_is_what_the_script_generates():
     assert module.render(rows) == (RULES / "places" / "gazetteer.yaml").read_text(encoding="utf-8")
 
 
+def test_romanised_yaml_is_what_make_romanised_generates():
+    """The Latin spellings (rules/places/romanised.yaml) are generated from gazetteer.yaml and common-names.yaml;
+    an edit to either without rerunning the script fails here."""
+    pytest.importorskip("pypinyin")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_romanised", RULES / "places" / "make_romanised.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.render(module.entries()) == (RULES / "places" / "romanised.yaml").read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- properties
 _PIECES = ["张江", "虹桥", "黄浦江", "浦东", "闸北", "全市", "化工区", "南翔镇", "市交通委", "区城管", "派出所", "街道上",
            "宝山路", "金山", "工地", "扬尘", "，", "区", "市", " "]
